@@ -1,0 +1,463 @@
+/*
+ * lifeline-server: Remote Connection. Shares the console with the one RDP client that
+ * presents the ticket, and tells the console UI what happens over the control socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <winpr/ssl.h>
+
+#include "lifeline-config.h"
+
+#include "address.h"
+#include "capture.h"
+#include "cert.h"
+#include "conninfo.h"
+#include "control.h"
+#include "injector.h"
+#include "input.h"
+#include "log.h"
+#include "options.h"
+#include "rdp-subsystem.h"
+#include "rdp.h"
+#include "session.h"
+
+#define MAX_ADDRESSES 32
+#define SUGGESTED_USER "helpdesk"
+
+struct app {
+	struct server_options opt;
+	struct capture *capture;
+	struct injector *injector;
+	struct input *input;
+	struct session *session;
+	struct control *control;
+	struct rdp_server *rdp;
+	struct rdp_subsystem_config subsystem;
+	struct ticket_address addrs[MAX_ADDRESSES];
+	size_t n_addrs;
+	struct cert_info cert;
+	char *cert_path, *key_path, *info_path, *control_path;
+	char hostname[256];
+	uint16_t port;
+};
+
+static uint64_t mono_ms(void *userdata)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_until(void *userdata, uint64_t until_ms)
+{
+	uint64_t now = mono_ms(NULL);
+	struct timespec ts;
+
+	if (until_ms <= now) {
+		return;
+	}
+	ts.tv_sec = (time_t)((until_ms - now) / 1000);
+	ts.tv_nsec = (long)((until_ms - now) % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+static void on_session_event(void *userdata, struct json_object *ev)
+{
+	struct app *app = userdata;
+
+	control_broadcast(app->control, ev);
+}
+
+/* Write a file readable only by us, through a temporary name, so readers never see half. */
+static int write_private_file(const char *path, const char *content)
+{
+	char tmp[4096];
+	size_t len = strlen(content), off = 0;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		return -ENAMETOOLONG;
+	}
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		return -errno;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, content + off, len - off);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+	}
+	if (r == 0 && rename(tmp, path) < 0) {
+		r = -errno;
+	}
+	if (r < 0) {
+		unlink(tmp);
+	}
+	return r;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* Render the connection info for the current ticket: file, control event, stdout. */
+static int publish_info(struct app *app)
+{
+	char ticket_text[TICKET_TEXT_SIZE];
+	struct ticket_conninfo ci = {
+		.ticket_text = ticket_text,
+		.port = app->port,
+		.addresses = app->addrs,
+		.n_addresses = app->n_addrs,
+		.security = app->opt.security == SERVER_SECURITY_NLA ? "nla" : "tls",
+		.user = SUGGESTED_USER,
+		.sha256_fingerprint = app->cert.sha256,
+		.sha1_thumbprint = app->cert.sha1_thumbprint,
+		.hostname = app->hostname,
+	};
+	struct json_object *info;
+	char *json, *text;
+	int r;
+
+	session_ticket_text(app->session, ticket_text);
+	json = ticket_conninfo_json(&ci);
+	text = app->opt.info_json ? NULL : ticket_conninfo_text(&ci);
+	explicit_bzero(ticket_text, sizeof(ticket_text));
+	if (!json || (!app->opt.info_json && !text)) {
+		free_secret(json);
+		free_secret(text);
+		return -ENOMEM;
+	}
+	info = json_tokener_parse(json);
+	if (!info) {
+		free_secret(json);
+		free_secret(text);
+		return -EINVAL;
+	}
+	{
+		char *line;
+
+		if (asprintf(&line, "%s\n", json) < 0) {
+			r = -ENOMEM;
+		} else {
+			r = write_private_file(app->info_path, line);
+			free_secret(line);
+		}
+	}
+	if (r < 0) {
+		log_error("cannot write %s: %s", app->info_path, strerror(-r));
+	} else {
+		session_set_info(app->session, info);
+		printf("%s\n", app->opt.info_json ? json : text);
+		fflush(stdout);
+	}
+	json_object_put(info);
+	free_secret(json);
+	free_secret(text);
+	return r;
+}
+
+static int on_command(void *userdata, const char *command, struct json_object *args, char *err,
+		      size_t errlen)
+{
+	struct app *app = userdata;
+	struct json_object *v;
+
+	if (strcmp(command, "end-session") == 0) {
+		log_info("end-session requested on the control socket");
+		session_end(app->session);
+		input_release_all(app->input);
+		rdp_server_disconnect_all(app->rdp);
+		return 0;
+	}
+	if (strcmp(command, "new-ticket") == 0) {
+		int r = session_new_ticket(app->session, ticket_random_getrandom, NULL);
+
+		if (r < 0) {
+			snprintf(err, errlen, "cannot make a ticket: %s", strerror(-r));
+			return r;
+		}
+		log_info("new ticket made on request; the previous one no longer works");
+		input_release_all(app->input);
+		rdp_server_disconnect_all(app->rdp);
+		r = publish_info(app);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot publish the connection info: %s", strerror(-r));
+		}
+		return r;
+	}
+	if (strcmp(command, "view-only") == 0) {
+		if (!json_object_object_get_ex(args, "enabled", &v) ||
+		    !json_object_is_type(v, json_type_boolean)) {
+			snprintf(err, errlen, "view-only needs \"enabled\": true or false");
+			return -EINVAL;
+		}
+		input_set_enabled(app->input, !json_object_get_boolean(v));
+		session_set_view_only(app->session, json_object_get_boolean(v));
+		return 0;
+	}
+	if (strcmp(command, "status") == 0) {
+		struct json_object *ev = session_state_event(app->session);
+
+		control_broadcast(app->control, ev);
+		json_object_put(ev);
+		return 0;
+	}
+	snprintf(err, errlen, "unknown command '%s' (known: end-session, new-ticket, view-only, status)",
+		 command);
+	return -EINVAL;
+}
+
+static struct json_object *greeting(void *userdata)
+{
+	struct app *app = userdata;
+
+	return session_state_event(app->session);
+}
+
+/* The state directory holds the key and the ticket: ours alone, and never a symlink. */
+static int prepare_state_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		return -errno;
+	}
+	if (lstat(dir, &st) < 0) {
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		return -EPERM;
+	}
+	if ((st.st_mode & 0777) != 0700 && chmod(dir, 0700) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+static int setup(struct app *app)
+{
+	struct ticket_policy_config policy;
+	char err[512] = "";
+	int r;
+
+	r = prepare_state_dir(app->opt.state_dir);
+	if (r < 0) {
+		log_error("state directory %s: %s", app->opt.state_dir,
+			  r == -EPERM ? "not a directory owned by us" : strerror(-r));
+		return r;
+	}
+	if (asprintf(&app->info_path, "%s/connection.json", app->opt.state_dir) < 0 ||
+	    (app->opt.control_path ? !(app->control_path = strdup(app->opt.control_path))
+				   : asprintf(&app->control_path, "%s/control.sock",
+					      app->opt.state_dir) < 0)) {
+		return -ENOMEM;
+	}
+
+	r = capture_create(app->opt.capture, &app->capture, err, sizeof(err));
+	if (r < 0) {
+		log_error("--capture=%s: %s", app->opt.capture, err);
+		return r;
+	}
+	r = injector_create(app->opt.injector, &app->injector, err, sizeof(err));
+	if (r < 0) {
+		log_error("--injector=%s: %s", app->opt.injector, err);
+		return r;
+	}
+	r = input_new(app->injector, &app->input);
+	if (r < 0) {
+		log_error("cannot set up input: %s", strerror(-r));
+		return r;
+	}
+	input_set_enabled(app->input, !app->opt.view_only);
+
+	ticket_policy_config_defaults(&policy);
+	policy.max_failures = app->opt.max_failures;
+	policy.failure_delay_ms = app->opt.failure_delay_ms;
+	policy.expire_ms = app->opt.expire_ms;
+	r = session_new(&policy,
+			&(struct session_callbacks){ .userdata = app,
+						     .event = on_session_event,
+						     .now_ms = mono_ms,
+						     .sleep_until = sleep_until },
+			app->opt.view_only, &app->session);
+	if (r < 0) {
+		return r;
+	}
+	r = session_new_ticket(app->session, ticket_random_getrandom, NULL);
+	if (r < 0) {
+		log_error("cannot make a ticket: %s", strerror(-r));
+		return r;
+	}
+
+	if (gethostname(app->hostname, sizeof(app->hostname) - 1) < 0 || !app->hostname[0]) {
+		snprintf(app->hostname, sizeof(app->hostname), "lifeline");
+	}
+	r = ticket_addresses_collect(app->addrs, MAX_ADDRESSES, &app->n_addrs);
+	if (r < 0) {
+		log_warn("cannot list the network addresses: %s", strerror(-r));
+		app->n_addrs = 0;
+	}
+	if (app->n_addrs == 0) {
+		log_warn("this machine has no network address: the helpdesk cannot reach it");
+	}
+
+	r = rdp_cert_paths(app->opt.state_dir, &app->cert_path, &app->key_path);
+	if (r < 0) {
+		log_error("cannot prepare the certificate directory: %s", strerror(-r));
+		return r;
+	}
+	r = cert_generate(app->cert_path, app->key_path, app->hostname, app->addrs, app->n_addrs,
+			  &app->cert, err, sizeof(err));
+	if (r < 0) {
+		log_error("certificate: %s", err);
+		return r;
+	}
+
+	app->subsystem = (struct rdp_subsystem_config){ .capture = app->capture,
+							.input = app->input,
+							.max_fps = app->opt.max_fps };
+	r = rdp_server_start(
+		&(struct rdp_server_config){ .state_dir = app->opt.state_dir,
+					     .bind = app->opt.bind,
+					     .port_lo = app->opt.port_lo,
+					     .port_hi = app->opt.port_hi,
+					     .rnd = ticket_random_getrandom,
+					     .security = app->opt.security,
+					     .handshake_timeout_ms = app->opt.handshake_timeout_ms,
+					     .session = app->session,
+					     .subsystem = &app->subsystem },
+		&app->rdp, &app->port, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return r;
+	}
+
+	r = control_new(app->control_path, on_command, greeting, app, &app->control, err,
+			sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return r;
+	}
+	r = publish_info(app);
+	if (r < 0) {
+		return r;
+	}
+	log_info("ready: listening on port %u (%s), %zu address%s, control socket %s", app->port,
+		 app->opt.security == SERVER_SECURITY_NLA ? "NLA" : "TLS", app->n_addrs,
+		 app->n_addrs == 1 ? "" : "es", app->control_path);
+	return 0;
+}
+
+static void teardown(struct app *app)
+{
+	rdp_server_stop(app->rdp);
+	control_destroy(app->control);
+	input_destroy(app->input);
+	injector_destroy(app->injector);
+	capture_destroy(app->capture);
+	session_destroy(app->session);
+	/* The ticket and the key are for this run only. */
+	if (app->info_path) {
+		unlink(app->info_path);
+	}
+	if (app->key_path) {
+		unlink(app->key_path);
+	}
+	if (app->cert_path) {
+		unlink(app->cert_path);
+	}
+	free(app->info_path);
+	free(app->control_path);
+	free(app->cert_path);
+	free(app->key_path);
+	server_options_finish(&app->opt);
+}
+
+int main(int argc, char **argv)
+{
+	struct app app = { 0 };
+	char err[512] = "";
+	sigset_t sigs;
+	int r, sig = 0;
+
+	server_options_init(&app.opt);
+	r = server_options_parse(&app.opt, argc, argv, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "lifeline-server: %s\nTry 'lifeline-server --help'.\n", err);
+		server_options_finish(&app.opt);
+		return 2;
+	}
+	if (app.opt.show_help) {
+		server_options_print_help("lifeline-server");
+		server_options_finish(&app.opt);
+		return 0;
+	}
+	if (app.opt.show_version) {
+		printf("lifeline-server %s\n", LIFELINE_VERSION);
+		server_options_finish(&app.opt);
+		return 0;
+	}
+
+	/* Before any thread exists, so every thread inherits the mask and only sigwait sees
+	 * these. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rdp_log_init();
+	/* MD4 (the NT hash) lives in OpenSSL 3's legacy provider, which this loads. */
+	winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
+
+	r = setup(&app);
+	if (r < 0) {
+		teardown(&app);
+		return 1;
+	}
+	for (;;) {
+		uint64_t wait = session_tick(app.session);
+		struct timespec ts = { .tv_sec = 3600 };
+
+		if (wait != UINT64_MAX) {
+			ts.tv_sec = (time_t)(wait / 1000);
+			ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		}
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+			break;
+		}
+	}
+	log_info("stopping on signal %s", strsignal(sig));
+	teardown(&app);
+	log_info("stopped");
+	return 0;
+}

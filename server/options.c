@@ -1,0 +1,441 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+
+#define DEFAULT_STATE_DIR "/run/lifeline"
+#define DEFAULT_CAPTURE "test"
+#define DEFAULT_INJECTOR "recording:path=/dev/null"
+
+enum {
+	OPT_STATE_DIR = 256,
+	OPT_CONTROL,
+	OPT_BIND,
+	OPT_PORT_RANGE,
+	OPT_SECURITY,
+	OPT_EXPIRE,
+	OPT_MAX_FAILURES,
+	OPT_FAILURE_DELAY,
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_VIEW_ONLY,
+	OPT_CAPTURE,
+	OPT_INJECTOR,
+	OPT_INFO_FORMAT,
+	OPT_MAX_FPS,
+};
+
+static const struct option long_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "port-range", required_argument, NULL, OPT_PORT_RANGE },
+	{ "security", required_argument, NULL, OPT_SECURITY },
+	{ "expire", required_argument, NULL, OPT_EXPIRE },
+	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
+	{ "failure-delay", required_argument, NULL, OPT_FAILURE_DELAY },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+	{ "view-only", optional_argument, NULL, OPT_VIEW_ONLY },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
+	{ "injector", required_argument, NULL, OPT_INJECTOR },
+	{ "info-format", required_argument, NULL, OPT_INFO_FORMAT },
+	{ "max-fps", required_argument, NULL, OPT_MAX_FPS },
+	{ NULL, 0, NULL, 0 },
+};
+
+void server_options_init(struct server_options *o)
+{
+	*o = (struct server_options){
+		.port_lo = 49152,
+		.port_hi = 65535,
+		.security = SERVER_SECURITY_NLA,
+		.expire_ms = 30 * 60 * 1000,
+		.max_failures = 10,
+		.failure_delay_ms = 1000,
+		.handshake_timeout_ms = 5000,
+		.max_fps = 30,
+	};
+	o->state_dir = strdup(DEFAULT_STATE_DIR);
+	o->capture = strdup(DEFAULT_CAPTURE);
+	o->injector = strdup(DEFAULT_INJECTOR);
+}
+
+void server_options_finish(struct server_options *o)
+{
+	free(o->config_path);
+	free(o->state_dir);
+	free(o->control_path);
+	free(o->bind);
+	free(o->capture);
+	free(o->injector);
+	*o = (struct server_options){ 0 };
+}
+
+int server_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ms;
+	} units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "min", 60000 },
+		{ "h", 3600000 },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9') {
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			/* Cap at a week: anything longer is a typo, and it keeps the sums in range. */
+			if (v > 7ULL * 24 * 3600 * 1000 / units[i].ms) {
+				return -EINVAL;
+			}
+			*ret_ms = v * units[i].ms;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9') {
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max) {
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int set_string(char **field, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy) {
+		return -ENOMEM;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Apply one option by its id; shared by the command line and the config file. */
+static int apply(struct server_options *o, int id, const char *name, const char *value, char *err,
+		 size_t errlen)
+{
+	const char *why = NULL;
+	unsigned u;
+
+	switch (id) {
+	case OPT_STATE_DIR:
+	case OPT_CONTROL:
+		if (value[0] != '/') {
+			why = "must be an absolute path";
+			break;
+		}
+		if (strlen(value) >= 100) {
+			why = "is too long (a unix socket path has at most 107 bytes)";
+			break;
+		}
+		return set_string(id == OPT_STATE_DIR ? &o->state_dir : &o->control_path, value);
+	case OPT_BIND:
+		if (!*value || strspn(value, "0123456789abcdefABCDEF.:[],%") != strlen(value)) {
+			why = "expects numeric addresses separated by commas, e.g. 0.0.0.0,::";
+			break;
+		}
+		return set_string(&o->bind, value);
+	case OPT_PORT_RANGE:
+		if (ticket_port_range_parse(value, &o->port_lo, &o->port_hi) < 0) {
+			why = "expects LO-HI or a single port, within 1-65535, LO <= HI";
+		}
+		break;
+	case OPT_SECURITY:
+		if (strcmp(value, "nla") == 0) {
+			o->security = SERVER_SECURITY_NLA;
+		} else if (strcmp(value, "tls") == 0) {
+			o->security = SERVER_SECURITY_TLS;
+		} else {
+			why = "expects nla or tls";
+		}
+		break;
+	case OPT_EXPIRE:
+		if (server_parse_duration(value, &o->expire_ms) < 0) {
+			why = "expects a duration such as 90s, 30m, 2h, or 0 for never";
+		}
+		break;
+	case OPT_FAILURE_DELAY:
+		if (server_parse_duration(value, &o->failure_delay_ms) < 0 ||
+		    o->failure_delay_ms > 60000) {
+			why = "expects a duration of at most 60s, such as 1s or 500ms";
+		}
+		break;
+	case OPT_HANDSHAKE_TIMEOUT:
+		if (server_parse_duration(value, &o->handshake_timeout_ms) < 0 ||
+		    o->handshake_timeout_ms < 500 || o->handshake_timeout_ms > 120000) {
+			why = "expects a duration between 500ms and 120s";
+		}
+		break;
+	case OPT_MAX_FAILURES:
+		if (parse_uint(value, 1, 1000, &o->max_failures) < 0) {
+			why = "expects a number from 1 to 1000";
+		}
+		break;
+	case OPT_MAX_FPS:
+		if (parse_uint(value, 1, 60, &u) < 0) {
+			why = "expects a number from 1 to 60";
+		} else {
+			o->max_fps = u;
+		}
+		break;
+	case OPT_VIEW_ONLY:
+		if (!value) {
+			o->view_only = true;
+		} else if (parse_bool(value, &o->view_only) < 0) {
+			why = "expects yes or no";
+		}
+		break;
+	case OPT_CAPTURE:
+		if (!*value) {
+			why = "must name a capture backend";
+			break;
+		}
+		return set_string(&o->capture, value);
+	case OPT_INJECTOR:
+		if (!*value) {
+			why = "must name an input injector";
+			break;
+		}
+		return set_string(&o->injector, value);
+	case OPT_INFO_FORMAT:
+		if (strcmp(value, "text") == 0) {
+			o->info_json = false;
+		} else if (strcmp(value, "json") == 0) {
+			o->info_json = true;
+		} else {
+			why = "expects text or json";
+		}
+		break;
+	default:
+		why = "is not a known option";
+		break;
+	}
+	if (why) {
+		snprintf(err, errlen, "invalid %s '%s': %s", name, value ? value : "", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct ini_ctx {
+	struct server_options *o;
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *ctx = user;
+	char msg[256];
+	int id = 0;
+	int r;
+
+	if (ctx->ret < 0) {
+		return 0;
+	}
+	if (strcmp(section, "server") != 0) {
+		snprintf(ctx->err, ctx->errlen, "unknown section [%s] (expected [server])", section);
+		ctx->ret = -EINVAL;
+		return 0;
+	}
+	for (const struct option *opt = long_options; opt->name; opt++) {
+		if (strcmp(opt->name, name) == 0 && opt->val >= 256) {
+			id = opt->val;
+		}
+	}
+	if (!id) {
+		snprintf(ctx->err, ctx->errlen, "unknown key '%s' in [server]", name);
+		ctx->ret = -EINVAL;
+		return 0;
+	}
+	r = apply(ctx->o, id, name, value, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(ctx->err, ctx->errlen, "%s", msg);
+		ctx->ret = r;
+		return 0;
+	}
+	return 1;
+}
+
+int server_options_load_config(struct server_options *o, const char *path, char *err,
+			       size_t errlen)
+{
+	struct ini_ctx ctx = { .o = o, .err = err, .errlen = errlen };
+	char msg[256] = "";
+	FILE *f;
+	int r;
+
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(-r));
+		return r;
+	}
+	ctx.err = msg;
+	ctx.errlen = sizeof(msg);
+	r = ini_parse_file(f, on_ini_entry, &ctx);
+	fclose(f);
+	if (ctx.ret < 0) {
+		snprintf(err, errlen, "config file %s: %s", path, msg);
+		return ctx.ret;
+	}
+	if (r != 0) {
+		snprintf(err, errlen, "config file %s: syntax error on line %d", path, r);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int server_options_parse(struct server_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	static const char short_options[] = "hVc:";
+	int c, r;
+
+	/* First pass: only the config file, so that the command line can override it. */
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		if (c == 'c' && set_string(&o->config_path, optarg) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (o->config_path) {
+		r = server_options_load_config(o, o->config_path, err, errlen);
+		if (r < 0) {
+			return -EINVAL;
+		}
+	}
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		char name[64];
+
+		switch (c) {
+		case 'h':
+			o->show_help = true;
+			break;
+		case 'V':
+			o->show_version = true;
+			break;
+		case 'c':
+			break;
+		case '?':
+			if (optopt) {
+				snprintf(err, errlen, "unknown option '-%c' or missing value", optopt);
+			} else {
+				snprintf(err, errlen, "unknown option or missing value: '%s'",
+					 argv[optind - 1]);
+			}
+			return -EINVAL;
+		default:
+			for (const struct option *opt = long_options; opt->name; opt++) {
+				if (opt->val == c) {
+					snprintf(name, sizeof(name), "--%s", opt->name);
+				}
+			}
+			r = apply(o, c, name, optarg, err, errlen);
+			if (r < 0) {
+				return r;
+			}
+			break;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void server_options_print_help(const char *argv0)
+{
+	printf("Usage: %s [OPTION]...\n"
+	       "Remote Connection server of Lifeline: shares this machine's console with an RDP\n"
+	       "client that presents the ticket shown on the screen.\n"
+	       "\n"
+	       "  -c, --config=FILE             read options from an INI file, section [server],\n"
+	       "                                keys named like the long options; the command\n"
+	       "                                line wins\n"
+	       "      --state-dir=DIR           private directory for the certificate, key,\n"
+	       "                                connection.json and control socket\n"
+	       "                                (default " DEFAULT_STATE_DIR ")\n"
+	       "      --control=PATH            control socket (default STATE_DIR/control.sock)\n"
+	       "      --bind=ADDR[,ADDR...]     listen only on these addresses (default: all)\n"
+	       "      --port-range=LO-HI        pick a random free port in this range, or give\n"
+	       "                                one port (default 49152-65535)\n"
+	       "      --security=nla|tls        nla: the ticket is checked by NLA (default);\n"
+	       "                                tls: for clients without NLA\n"
+	       "      --expire=DURATION         an unused ticket expires after DURATION, e.g.\n"
+	       "                                90s, 30m, 2h; 0 = never (default 30m)\n"
+	       "      --max-failures=N          wrong tickets before the ticket is revoked\n"
+	       "                                (default 10; xfreerdp tries twice per attempt)\n"
+	       "      --failure-delay=DURATION  minimum time a failed attempt takes (default 1s)\n"
+	       "      --handshake-timeout=DURATION\n"
+	       "                                cut off clients that have not logged in by then\n"
+	       "                                (default 5s)\n"
+	       "      --view-only[=yes|no]      the helpdesk may watch but not control\n"
+	       "      --capture=SPEC            screen source: test[:size=WxH,mode=animated|static|\n"
+	       "                                bench,change=PERCENT,fps=N] (default " DEFAULT_CAPTURE ")\n"
+	       "      --injector=SPEC           input sink: recording:path=FILE\n"
+	       "                                (default " DEFAULT_INJECTOR ")\n"
+	       "      --max-fps=N               frames per second at most (default 30)\n"
+	       "      --info-format=text|json   how the connection info is printed on stdout\n"
+	       "  -h, --help                    show this help and exit\n"
+	       "  -V, --version                 show the version and exit\n"
+	       "\n"
+	       "Durations take the suffixes ms, s, m, h; a bare number means seconds.\n"
+	       "Exit status: 0 after SIGTERM or SIGINT, 1 on a runtime error, 2 on bad options.\n",
+	       argv0);
+}

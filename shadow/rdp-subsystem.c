@@ -1,0 +1,480 @@
+/*
+ * The only file of shadow/ that sees FreeRDP's subsystem API. It translates FreeRDP's
+ * threads, BOOLs, scancodes and pointer flags into calls on our plain-C capture, tile diff,
+ * keymap and input router.
+ */
+#include "rdp-subsystem.h"
+
+#include <errno.h>
+#include <linux/input-event-codes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <freerdp/codec/region.h>
+#include <freerdp/input.h>
+#include <freerdp/server/shadow.h>
+#include <winpr/collections.h>
+#include <winpr/interlocked.h>
+#include <winpr/synch.h>
+#include <winpr/sysinfo.h>
+#include <winpr/thread.h>
+
+#include "capture.h"
+#include "input.h"
+#include "keymap.h"
+#include "tile-diff.h"
+
+#define MAX_RECTS 256
+
+struct lifeline_subsystem {
+	rdpShadowSubsystem base; /* must be first: FreeRDP casts */
+	const struct rdp_subsystem_config *cfg;
+	HANDLE thread;
+	HANDLE wake; /* set when a client connects, so the idle loop starts polling */
+	struct tile_diff *diff;
+	uint32_t width, height;
+	volatile LONG active_clients;
+	pthread_mutex_t key_lock; /* guards keys and connected[] */
+	rdpShadowClient *connected[8];
+	struct keymap_state keys;
+	struct tile_rect rects[MAX_RECTS];
+};
+
+static const struct rdp_subsystem_config *registered_config;
+
+static struct lifeline_subsystem *to_sub(rdpShadowSubsystem *base)
+{
+	return (struct lifeline_subsystem *)base;
+}
+
+static UINT32 enum_monitors(MONITOR_DEF *monitors, UINT32 max)
+{
+	uint32_t w, h;
+
+	if (max < 1 || !registered_config ||
+	    capture_get_size(registered_config->capture, &w, &h) < 0) {
+		return 0;
+	}
+	/* right/bottom are exclusive, as FreeRDP's own subsystems fill them */
+	monitors[0] = (MONITOR_DEF){ .left = 0, .top = 0, .right = (INT32)w, .bottom = (INT32)h,
+				     .flags = 1 };
+	return 1;
+}
+
+static const char *peer_name(rdpShadowClient *client)
+{
+	freerdp_peer *peer = client ? client->context.peer : NULL;
+
+	return peer && peer->hostname[0] ? peer->hostname : "unknown";
+}
+
+/* Copy the changed rects from the tile diff's shadow copy into the shared surface and publish
+ * them. FreeRDP's publish blocks until every client thread has taken the frame, and those
+ * threads lock the surface to encode, so the lock must be free while publishing. */
+static void publish(struct lifeline_subsystem *sub, size_t n, bool full)
+{
+	rdpShadowSurface *surface = sub->base.server->surface;
+	const uint8_t *src;
+	uint32_t stride;
+
+	if (!surface || (n == 0 && !full)) {
+		return;
+	}
+	src = tile_diff_data(sub->diff, &stride);
+	EnterCriticalSection(&surface->lock);
+	for (size_t i = 0; i < n; i++) {
+		const struct tile_rect *r = &sub->rects[i];
+		RECTANGLE_16 rect = { .left = (UINT16)r->x, .top = (UINT16)r->y,
+				      .right = (UINT16)(r->x + r->width),
+				      .bottom = (UINT16)(r->y + r->height) };
+
+		for (uint32_t y = r->y; y < r->y + r->height; y++) {
+			memcpy(surface->data + (size_t)y * surface->scanline + (size_t)r->x * 4,
+			       src + (size_t)y * stride + (size_t)r->x * 4, (size_t)r->width * 4);
+		}
+		region16_union_rect(&surface->invalidRegion, &surface->invalidRegion, &rect);
+	}
+	if (full) {
+		RECTANGLE_16 all = { 0, 0, (UINT16)surface->width, (UINT16)surface->height };
+
+		region16_union_rect(&surface->invalidRegion, &surface->invalidRegion, &all);
+	}
+	LeaveCriticalSection(&surface->lock);
+
+	shadow_subsystem_frame_update(&sub->base);
+
+	EnterCriticalSection(&surface->lock);
+	region16_clear(&surface->invalidRegion);
+	LeaveCriticalSection(&surface->lock);
+}
+
+static int resize(struct lifeline_subsystem *sub, uint32_t w, uint32_t h)
+{
+	struct tile_diff *diff;
+	int r;
+
+	r = tile_diff_new(w, h, &diff);
+	if (r < 0) {
+		return r;
+	}
+	tile_diff_destroy(sub->diff);
+	sub->diff = diff;
+	sub->width = w;
+	sub->height = h;
+	sub->base.numMonitors = (int)enum_monitors(sub->base.monitors, 16);
+	sub->base.virtualScreen = sub->base.monitors[0];
+	input_set_screen(sub->cfg->input, w, h);
+	if (sub->base.server->screen) {
+		shadow_screen_resize(sub->base.server->screen);
+	}
+	return 0;
+}
+
+static void grab_and_publish(struct lifeline_subsystem *sub, bool full)
+{
+	struct capture_frame frame;
+	size_t n = 0;
+
+	if (capture_grab(sub->cfg->capture, &frame) < 0) {
+		return;
+	}
+	if (frame.width != sub->width || frame.height != sub->height) {
+		if (resize(sub, frame.width, frame.height) < 0) {
+			return;
+		}
+		full = true;
+	}
+	if (full) {
+		tile_diff_invalidate(sub->diff);
+	}
+	if (tile_diff_update(sub->diff, &frame, sub->rects, MAX_RECTS, &n) < 0) {
+		return;
+	}
+	publish(sub, n, full);
+}
+
+static DWORD WINAPI subsystem_thread(LPVOID arg)
+{
+	struct lifeline_subsystem *sub = arg;
+	wMessagePipe *pipe = sub->base.MsgPipe;
+	HANDLE events[2] = { MessageQueue_Event(pipe->In), sub->wake };
+	const UINT64 interval = 1000 / (sub->cfg->max_fps ? sub->cfg->max_fps : 30);
+	UINT64 next = GetTickCount64();
+
+	for (;;) {
+		bool refresh = false;
+		DWORD timeout = INFINITE;
+		UINT64 now;
+		wMessage msg;
+
+		/* Nobody connected: sleep until a message or a client arrives. */
+		if (InterlockedCompareExchange(&sub->active_clients, 0, 0) > 0) {
+			now = GetTickCount64();
+			timeout = now >= next ? 0 : (DWORD)(next - now);
+		}
+		WaitForMultipleObjects(2, events, FALSE, timeout);
+		ResetEvent(sub->wake);
+
+		while (MessageQueue_Peek(pipe->In, &msg, TRUE)) {
+			if (msg.id == WMQ_QUIT) {
+				return 0;
+			}
+			if (msg.id == SHADOW_MSG_IN_REFRESH_REQUEST_ID) {
+				refresh = true;
+			}
+			if (msg.Free) {
+				msg.Free(&msg);
+			}
+		}
+
+		now = GetTickCount64();
+		if (InterlockedCompareExchange(&sub->active_clients, 0, 0) <= 0 && !refresh) {
+			next = now;
+			continue;
+		}
+		if (refresh || now >= next) {
+			grab_and_publish(sub, refresh);
+			next = now + interval;
+		}
+	}
+}
+
+static int sub_init(rdpShadowSubsystem *base)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+	uint32_t w, h;
+
+	if (capture_get_size(sub->cfg->capture, &w, &h) < 0) {
+		return -1;
+	}
+	sub->base.captureFrameRate = (int)sub->cfg->max_fps;
+	return resize(sub, w, h) < 0 ? -1 : 1;
+}
+
+static int sub_uninit(rdpShadowSubsystem *base)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+
+	tile_diff_destroy(sub->diff);
+	sub->diff = NULL;
+	return 1;
+}
+
+static int sub_start(rdpShadowSubsystem *base)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+
+	sub->thread = CreateThread(NULL, 0, subsystem_thread, sub, 0, NULL);
+	return sub->thread ? 1 : -1;
+}
+
+static int sub_stop(rdpShadowSubsystem *base)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+
+	if (sub->thread) {
+		if (MessageQueue_PostQuit(sub->base.MsgPipe->In, 0)) {
+			WaitForSingleObject(sub->thread, INFINITE);
+		}
+		CloseHandle(sub->thread);
+		sub->thread = NULL;
+	}
+	return 1;
+}
+
+static bool may_interact(struct lifeline_subsystem *sub, rdpShadowClient *client)
+{
+	const struct rdp_subsystem_hooks *h = &sub->cfg->hooks;
+
+	/* Our own gate, not client->mayInteract: a client may raise that through encomsp. */
+	return h->may_interact && h->may_interact(h->userdata, client);
+}
+
+static BOOL on_synchronize(rdpShadowSubsystem *base, rdpShadowClient *client, UINT32 flags)
+{
+	/* Lock-key synchronisation needs the console's lock state: the uinput backend's job. */
+	return TRUE;
+}
+
+static BOOL on_keyboard(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags,
+			UINT16 code)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+	bool down = !(flags & KBD_FLAGS_RELEASE);
+	uint16_t evcode;
+	int r;
+
+	if (!may_interact(sub, client)) {
+		return TRUE;
+	}
+	pthread_mutex_lock(&sub->key_lock);
+	r = keymap_translate(&sub->keys, (uint8_t)(code & 0xff), flags & KBD_FLAGS_EXTENDED,
+			     flags & KBD_FLAGS_EXTENDED1, down, &evcode);
+	pthread_mutex_unlock(&sub->key_lock);
+	if (r == 1) {
+		input_key(sub->cfg->input, evcode, down);
+	}
+	return TRUE;
+}
+
+static BOOL on_unicode(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags,
+		       UINT16 code)
+{
+	/* Not advertised (UnicodeInput is off): scancodes and the console's keymap decide. */
+	return TRUE;
+}
+
+static int32_t wheel_rotation(UINT16 flags)
+{
+	int32_t rot = flags & WheelRotationMask;
+
+	/* 9-bit two's complement; PTR_FLAGS_WHEEL_NEGATIVE is its sign bit */
+	if (flags & PTR_FLAGS_WHEEL_NEGATIVE) {
+		rot -= 0x200;
+	}
+	return rot;
+}
+
+static BOOL on_mouse(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags, UINT16 x,
+		     UINT16 y)
+{
+	static const struct {
+		UINT16 flag;
+		uint16_t button;
+	} buttons[] = {
+		{ PTR_FLAGS_BUTTON1, BTN_LEFT },
+		{ PTR_FLAGS_BUTTON2, BTN_RIGHT },
+		{ PTR_FLAGS_BUTTON3, BTN_MIDDLE },
+	};
+	struct lifeline_subsystem *sub = to_sub(base);
+	struct input *in = sub->cfg->input;
+
+	if (!may_interact(sub, client)) {
+		return TRUE;
+	}
+	/* Wheel events carry x = y = 0: they must not move the pointer. */
+	if (flags & PTR_FLAGS_WHEEL) {
+		input_wheel(in, wheel_rotation(flags), 0);
+		return TRUE;
+	}
+	if (flags & PTR_FLAGS_HWHEEL) {
+		input_wheel(in, 0, wheel_rotation(flags));
+		return TRUE;
+	}
+	input_move(in, x, y);
+	/* FreeRDP drops moves to the position it believes current; keep it told. */
+	sub->base.pointerX = x;
+	sub->base.pointerY = y;
+	for (size_t i = 0; i < sizeof(buttons) / sizeof(buttons[0]); i++) {
+		if (flags & buttons[i].flag) {
+			input_key(in, buttons[i].button, flags & PTR_FLAGS_DOWN);
+		}
+	}
+	return TRUE;
+}
+
+static BOOL on_extended_mouse(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags,
+			      UINT16 x, UINT16 y)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+	struct input *in = sub->cfg->input;
+
+	if (!may_interact(sub, client)) {
+		return TRUE;
+	}
+	input_move(in, x, y);
+	if (flags & PTR_XFLAGS_BUTTON1) {
+		input_key(in, BTN_SIDE, flags & PTR_XFLAGS_DOWN);
+	}
+	if (flags & PTR_XFLAGS_BUTTON2) {
+		input_key(in, BTN_EXTRA, flags & PTR_XFLAGS_DOWN);
+	}
+	return TRUE;
+}
+
+static int on_authenticate(rdpShadowSubsystem *base, rdpShadowClient *client, const char *user,
+			   const char *domain, const char *password)
+{
+	const struct rdp_subsystem_hooks *h = &to_sub(base)->cfg->hooks;
+
+	if (!h->authenticate) {
+		return -1;
+	}
+	return h->authenticate(h->userdata, client, peer_name(client), user, password) ? 1 : -1;
+}
+
+static BOOL on_client_connect(rdpShadowSubsystem *base, rdpShadowClient *client)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+	const struct rdp_subsystem_hooks *h = &sub->cfg->hooks;
+	rdpSettings *settings = client->context.settings;
+	bool ok;
+
+	/* xfreerdp repeats the password in its logon info even with NLA; do not keep it. */
+	if (settings->Password) {
+		explicit_bzero(settings->Password, strlen(settings->Password));
+	}
+	ok = !h->client_connect ||
+	     h->client_connect(h->userdata, client, peer_name(client), settings->Username);
+	if (!ok) {
+		return FALSE;
+	}
+	pthread_mutex_lock(&sub->key_lock);
+	for (size_t i = 0; i < sizeof(sub->connected) / sizeof(sub->connected[0]); i++) {
+		if (!sub->connected[i]) {
+			sub->connected[i] = client;
+			InterlockedIncrement(&sub->active_clients);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sub->key_lock);
+	SetEvent(sub->wake);
+	return TRUE;
+}
+
+static void on_client_disconnect(rdpShadowSubsystem *base, rdpShadowClient *client)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+	const struct rdp_subsystem_hooks *h = &sub->cfg->hooks;
+
+	if (may_interact(sub, client)) {
+		input_release_all(sub->cfg->input);
+		pthread_mutex_lock(&sub->key_lock);
+		sub->keys = (struct keymap_state){ 0 };
+		pthread_mutex_unlock(&sub->key_lock);
+	}
+	if (h->client_disconnect) {
+		h->client_disconnect(h->userdata, client);
+	}
+	/* Count only clients that on_client_connect let in: FreeRDP may also report refused
+	 * ones here. */
+	pthread_mutex_lock(&sub->key_lock);
+	for (size_t i = 0; i < sizeof(sub->connected) / sizeof(sub->connected[0]); i++) {
+		if (sub->connected[i] == client) {
+			sub->connected[i] = NULL;
+			InterlockedDecrement(&sub->active_clients);
+		}
+	}
+	pthread_mutex_unlock(&sub->key_lock);
+}
+
+static rdpShadowSubsystem *sub_new(void)
+{
+	struct lifeline_subsystem *sub;
+
+	if (!registered_config) {
+		return NULL;
+	}
+	sub = calloc(1, sizeof(*sub));
+	if (!sub) {
+		return NULL;
+	}
+	sub->cfg = registered_config;
+	/* winpr has no auto-reset events: reset by hand after each wait */
+	sub->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
+	if (!sub->wake) {
+		free(sub);
+		return NULL;
+	}
+	pthread_mutex_init(&sub->key_lock, NULL);
+	sub->base.SynchronizeEvent = on_synchronize;
+	sub->base.KeyboardEvent = on_keyboard;
+	sub->base.UnicodeKeyboardEvent = on_unicode;
+	sub->base.MouseEvent = on_mouse;
+	sub->base.ExtendedMouseEvent = on_extended_mouse;
+	sub->base.Authenticate = on_authenticate;
+	sub->base.ClientConnect = on_client_connect;
+	sub->base.ClientDisconnect = on_client_disconnect;
+	return &sub->base;
+}
+
+static void sub_free(rdpShadowSubsystem *base)
+{
+	struct lifeline_subsystem *sub = to_sub(base);
+
+	if (!sub) {
+		return;
+	}
+	CloseHandle(sub->wake);
+	pthread_mutex_destroy(&sub->key_lock);
+	free(sub);
+}
+
+static int sub_entry(RDP_SHADOW_ENTRY_POINTS *ep)
+{
+	ep->New = sub_new;
+	ep->Free = sub_free;
+	ep->Init = sub_init;
+	ep->Uninit = sub_uninit;
+	ep->Start = sub_start;
+	ep->Stop = sub_stop;
+	ep->EnumMonitors = enum_monitors;
+	return 1;
+}
+
+void rdp_subsystem_register(const struct rdp_subsystem_config *cfg)
+{
+	registered_config = cfg;
+	shadow_subsystem_set_entry(sub_entry);
+}

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Lifeline's FreeRDP shadow subsystem: serves a struct capture to RDP clients and feeds their
+ * keyboard and mouse to a struct input. This header is FreeRDP-free; the FreeRDP types stay
+ * in rdp-subsystem.c.
+ */
+struct capture;
+struct input;
+
+struct rdp_subsystem_hooks {
+	void *userdata;
+	/* TLS security only: the password from the client's logon info. true = accept. */
+	bool (*authenticate)(void *userdata, void *client, const char *peer, const char *user,
+			     const char *password);
+	/* The client finished connecting and logged in. false = disconnect it. */
+	bool (*client_connect)(void *userdata, void *client, const char *peer, const char *user);
+	void (*client_disconnect)(void *userdata, void *client);
+	/* May this client's input reach the machine (it is the controller, not view-only)? */
+	bool (*may_interact)(void *userdata, void *client);
+};
+
+struct rdp_subsystem_config {
+	struct capture *capture;
+	struct input *input;
+	unsigned max_fps;
+	struct rdp_subsystem_hooks hooks;
+};
+
+/*
+ * Register the subsystem with FreeRDP; call before shadow_server_init. The config must stay
+ * valid until the server is freed. FreeRDP's entry point takes no context, so there can be
+ * one subsystem per process.
+ */
+void rdp_subsystem_register(const struct rdp_subsystem_config *cfg);

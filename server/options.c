@@ -284,6 +284,11 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 	if (ctx->ret < 0) {
 		return 0;
 	}
+	if (!section[0]) {
+		snprintf(ctx->err, ctx->errlen, "'%s' is outside a [server] section", name);
+		ctx->ret = -EINVAL;
+		return 0;
+	}
 	if (strcmp(section, "server") != 0) {
 		snprintf(ctx->err, ctx->errlen, "unknown section [%s] (expected [server])", section);
 		ctx->ret = -EINVAL;
@@ -327,7 +332,7 @@ int server_options_load_config(struct server_options *o, const char *path, char 
 	r = ini_parse_file(f, on_ini_entry, &ctx);
 	fclose(f);
 	if (ctx.ret < 0) {
-		snprintf(err, errlen, "config file %s: %s", path, msg);
+		snprintf(err, errlen, "config file %s: line %d: %s", path, r, msg);
 		return ctx.ret;
 	}
 	if (r != 0) {

@@ -175,10 +175,10 @@ int cert_generate(const char *cert_path, const char *key_path, const char *hostn
 	X509_gmtime_adj(X509_getm_notBefore(x), -24L * 3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 30L * 24 * 3600);
 	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Lifeline", -1, -1,
-				   0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1, -1,
-				   0);
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Lifeline", -1,
+				   -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1,
+				   -1, 0);
 	X509_set_issuer_name(x, name);
 	X509_set_pubkey(x, key);
 	if (add_san(x, hostname, addrs, n_addrs) < 0) {

@@ -6,7 +6,7 @@ struct ticket_address;
 
 /* Fingerprints of the certificate, in the forms clients show them. */
 struct cert_info {
-	char sha256[32 * 3];	 /* "AA:BB:...", what xfreerdp /cert:deny,fingerprint:sha256: takes */
+	char sha256[32 * 3]; /* "AA:BB:...", what xfreerdp /cert:deny,fingerprint:sha256: takes */
 	char sha1_thumbprint[41]; /* "aabb..." lowercase, what mstsc's certificate dialog shows */
 };
 

@@ -18,7 +18,7 @@
 #include "log.h"
 
 #define CONTROL_MAX_CLIENTS 8
-#define CONTROL_MAX_LINE 4096
+#define CONTROL_MAX_LINE    4096
 
 struct control_client {
 	int fd;
@@ -236,7 +236,8 @@ static void *control_thread(void *arg)
 		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 			if (c->clients[i].fd >= 0) {
 				idx[n] = i;
-				fds[n++] = (struct pollfd){ .fd = c->clients[i].fd, .events = POLLIN };
+				fds[n++] =
+					(struct pollfd){ .fd = c->clients[i].fd, .events = POLLIN };
 			}
 		}
 		pthread_mutex_unlock(&c->lock);

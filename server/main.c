@@ -30,7 +30,7 @@
 #include "rdp.h"
 #include "session.h"
 
-#define MAX_ADDRESSES 32
+#define MAX_ADDRESSES  32
 #define SUGGESTED_USER "helpdesk"
 
 struct app {
@@ -208,7 +208,8 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 		rdp_server_disconnect_all(app->rdp);
 		r = publish_info(app);
 		if (r < 0) {
-			snprintf(err, errlen, "cannot publish the connection info: %s", strerror(-r));
+			snprintf(err, errlen, "cannot publish the connection info: %s",
+				 strerror(-r));
 		}
 		return r;
 	}
@@ -229,7 +230,8 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 		json_object_put(ev);
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s' (known: end-session, new-ticket, view-only, status)",
+	snprintf(err, errlen,
+		 "unknown command '%s' (known: end-session, new-ticket, view-only, status)",
 		 command);
 	return -EINVAL;
 }
@@ -274,9 +276,9 @@ static int setup(struct app *app)
 		return r;
 	}
 	if (asprintf(&app->info_path, "%s/connection.json", app->opt.state_dir) < 0 ||
-	    (app->opt.control_path ? !(app->control_path = strdup(app->opt.control_path))
-				   : asprintf(&app->control_path, "%s/control.sock",
-					      app->opt.state_dir) < 0)) {
+	    (app->opt.control_path
+		     ? !(app->control_path = strdup(app->opt.control_path))
+		     : asprintf(&app->control_path, "%s/control.sock", app->opt.state_dir) < 0)) {
 		return -ENOMEM;
 	}
 

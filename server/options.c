@@ -11,8 +11,8 @@
 #include "port.h"
 
 #define DEFAULT_STATE_DIR "/run/lifeline"
-#define DEFAULT_CAPTURE "test"
-#define DEFAULT_INJECTOR "recording:path=/dev/null"
+#define DEFAULT_CAPTURE   "test"
+#define DEFAULT_INJECTOR  "recording:path=/dev/null"
 
 enum {
 	OPT_STATE_DIR = 256,
@@ -86,8 +86,8 @@ int server_parse_duration(const char *s, uint64_t *ret_ms)
 		const char *suffix;
 		uint64_t ms;
 	} units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "min", 60000 },
-		{ "h", 3600000 },
+		{ "", 1000 },   { "ms", 1 },      { "s", 1000 },
+		{ "m", 60000 }, { "min", 60000 }, { "h", 3600000 },
 	};
 	unsigned long long v;
 	char *end;
@@ -102,7 +102,7 @@ int server_parse_duration(const char *s, uint64_t *ret_ms)
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
-			/* Cap at a week: anything longer is a typo, and it keeps the sums in range. */
+			/* A week at most: longer is a typo, and sums stay in range. */
 			if (v > 7ULL * 24 * 3600 * 1000 / units[i].ms) {
 				return -EINVAL;
 			}
@@ -290,7 +290,8 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 		return 0;
 	}
 	if (strcmp(section, "server") != 0) {
-		snprintf(ctx->err, ctx->errlen, "unknown section [%s] (expected [server])", section);
+		snprintf(ctx->err, ctx->errlen, "unknown section [%s] (expected [server])",
+			 section);
 		ctx->ret = -EINVAL;
 		return 0;
 	}
@@ -313,8 +314,7 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 	return 1;
 }
 
-int server_options_load_config(struct server_options *o, const char *path, char *err,
-			       size_t errlen)
+int server_options_load_config(struct server_options *o, const char *path, char *err, size_t errlen)
 {
 	struct ini_ctx ctx = { .o = o, .err = err, .errlen = errlen };
 	char msg[256] = "";
@@ -378,7 +378,8 @@ int server_options_parse(struct server_options *o, int argc, char **argv, char *
 			break;
 		case '?':
 			if (optopt) {
-				snprintf(err, errlen, "unknown option '-%c' or missing value", optopt);
+				snprintf(err, errlen, "unknown option '-%c' or missing value",
+					 optopt);
 			} else {
 				snprintf(err, errlen, "unknown option or missing value: '%s'",
 					 argv[optind - 1]);
@@ -431,8 +432,10 @@ void server_options_print_help(const char *argv0)
 	       "                                cut off clients that have not logged in by then\n"
 	       "                                (default 5s)\n"
 	       "      --view-only[=yes|no]      the helpdesk may watch but not control\n"
-	       "      --capture=SPEC            screen source: test[:size=WxH,mode=animated|static|\n"
-	       "                                bench,change=PERCENT,fps=N] (default " DEFAULT_CAPTURE ")\n"
+	       "      --capture=SPEC            screen source: "
+	       "test[:size=WxH,mode=animated|static|\n"
+	       "                                bench,change=PERCENT,fps=N] "
+	       "(default " DEFAULT_CAPTURE ")\n"
 	       "      --injector=SPEC           input sink: recording:path=FILE\n"
 	       "                                (default " DEFAULT_INJECTOR ")\n"
 	       "      --max-fps=N               frames per second at most (default 30)\n"

@@ -10,7 +10,7 @@ struct server_options {
 	char *config_path;
 	char *state_dir;
 	char *control_path; /* NULL = <state_dir>/control.sock */
-	char *bind;	    /* NULL = all addresses */
+	char *bind;         /* NULL = all addresses */
 	uint16_t port_lo, port_hi;
 	enum server_security security;
 	uint64_t expire_ms;

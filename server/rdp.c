@@ -34,7 +34,7 @@
 #define MAX_PEERS 16
 /* Handshakes in progress at once. Each one holds up every viewer's frames until it finishes
  * or the watchdog cuts it off (a FreeRDP 2.11 limit), so keep the number small. */
-#define MAX_PENDING 2
+#define MAX_PENDING        2
 #define WATCHDOG_PERIOD_MS 100
 
 struct tracked_peer {
@@ -302,8 +302,9 @@ static SECURITY_STATUS ntlm_hash_cb(void *arg, const SEC_WINNT_AUTH_IDENTITY *id
 {
 	freerdp_peer *peer = arg;
 	struct rdp_server *srv = the_server;
-	struct nla_attempt a = { .id = id, .ntproof = ntproof, .randkey = randkey, .mic = mic,
-				 .micvalue = micvalue };
+	struct nla_attempt a = {
+		.id = id, .ntproof = ntproof, .randkey = randkey, .mic = mic, .micvalue = micvalue
+	};
 	char *user = identity_user(id);
 	int r;
 
@@ -410,7 +411,8 @@ static BOOL on_peer_accepted(freerdp_listener *listener, freerdp_peer *peer)
 	if (ok) {
 		struct tracked_peer *p = &srv->peers[slot];
 
-		*p = (struct tracked_peer){ .peer = peer, .context = peer->context,
+		*p = (struct tracked_peer){ .peer = peer,
+					    .context = peer->context,
 					    .accepted_ms = now_ms() };
 		snprintf(p->host, sizeof(p->host), "%s", peer->hostname);
 	}

@@ -17,7 +17,7 @@ struct session {
 	bool have_ticket;
 	struct ticket_policy policy;
 	enum ticket_state reported; /* last state announced, to send revoked/expired once */
-	const void *controller;	    /* the connected client, or NULL */
+	const void *controller;     /* the connected client, or NULL */
 	char controller_peer[64];
 	bool view_only;
 	struct json_object *info;
@@ -126,9 +126,9 @@ static enum ticket_state update_locked(struct session *s, struct json_object **r
 		s->reported = st;
 		if (st == TICKET_STATE_REVOKED) {
 			*ret_ev = event_new("revoked");
-			json_object_object_add(*ret_ev, "failures",
-					       json_object_new_int((int)ticket_policy_failures(
-						       &s->policy)));
+			json_object_object_add(
+				*ret_ev, "failures",
+				json_object_new_int((int)ticket_policy_failures(&s->policy)));
 			log_warn("ticket revoked after %u failed attempts; make a new ticket",
 				 ticket_policy_failures(&s->policy));
 		} else if (st == TICKET_STATE_EXPIRED) {
@@ -307,8 +307,8 @@ void session_disconnected(struct session *s, const void *client)
 	}
 	s->controller = NULL;
 	memcpy(peer, s->controller_peer, sizeof(peer));
-	if (s->have_ticket && ticket_policy_state(&s->policy, s->cb.now_ms(s->cb.userdata)) ==
-				      TICKET_STATE_IN_USE) {
+	if (s->have_ticket &&
+	    ticket_policy_state(&s->policy, s->cb.now_ms(s->cb.userdata)) == TICKET_STATE_IN_USE) {
 		ticket_policy_disconnected(&s->policy, s->cb.now_ms(s->cb.userdata));
 		s->reported = TICKET_STATE_ACTIVE;
 	}
@@ -416,10 +416,9 @@ struct json_object *session_state_event(struct session *s)
 	add_str(ev, "state", ticket_state_name(st));
 	json_object_object_add(ev, "info", json_object_get(s->info));
 	json_object_object_add(ev, "view_only", json_object_new_boolean(s->view_only));
-	json_object_object_add(ev, "failures",
-			       json_object_new_int(s->have_ticket ? (int)ticket_policy_failures(
-								    &s->policy)
-								  : 0));
+	json_object_object_add(
+		ev, "failures",
+		json_object_new_int(s->have_ticket ? (int)ticket_policy_failures(&s->policy) : 0));
 	if (s->controller) {
 		add_str(ev, "peer", s->controller_peer);
 	}

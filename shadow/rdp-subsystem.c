@@ -57,8 +57,9 @@ static UINT32 enum_monitors(MONITOR_DEF *monitors, UINT32 max)
 		return 0;
 	}
 	/* right/bottom are exclusive, as FreeRDP's own subsystems fill them */
-	monitors[0] = (MONITOR_DEF){ .left = 0, .top = 0, .right = (INT32)w, .bottom = (INT32)h,
-				     .flags = 1 };
+	monitors[0] = (MONITOR_DEF){
+		.left = 0, .top = 0, .right = (INT32)w, .bottom = (INT32)h, .flags = 1
+	};
 	return 1;
 }
 
@@ -85,7 +86,8 @@ static void publish(struct lifeline_subsystem *sub, size_t n, bool full)
 	EnterCriticalSection(&surface->lock);
 	for (size_t i = 0; i < n; i++) {
 		const struct tile_rect *r = &sub->rects[i];
-		RECTANGLE_16 rect = { .left = (UINT16)r->x, .top = (UINT16)r->y,
+		RECTANGLE_16 rect = { .left = (UINT16)r->x,
+				      .top = (UINT16)r->y,
 				      .right = (UINT16)(r->x + r->width),
 				      .bottom = (UINT16)(r->y + r->height) };
 
@@ -278,8 +280,7 @@ static BOOL on_keyboard(rdpShadowSubsystem *base, rdpShadowClient *client, UINT1
 	return TRUE;
 }
 
-static BOOL on_unicode(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags,
-		       UINT16 code)
+static BOOL on_unicode(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags, UINT16 code)
 {
 	/* Not advertised (UnicodeInput is off): scancodes and the console's keymap decide. */
 	return TRUE;

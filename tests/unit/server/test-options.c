@@ -55,9 +55,9 @@ START_TEST(every_option)
 	ck_assert_int_eq(PARSE(&o, err, "--state-dir=/tmp/x", "--control", "/tmp/c.sock",
 			       "--bind=127.0.0.1,::1", "--port-range=5000-5010", "--security=tls",
 			       "--expire=90s", "--max-failures=3", "--failure-delay=250ms",
-			       "--handshake-timeout=2s", "--view-only", "--capture=test:size=800x600",
-			       "--injector=recording:path=/tmp/r", "--info-format=json",
-			       "--max-fps=15"),
+			       "--handshake-timeout=2s", "--view-only",
+			       "--capture=test:size=800x600", "--injector=recording:path=/tmp/r",
+			       "--info-format=json", "--max-fps=15"),
 			 0);
 	ck_assert_str_eq(o.state_dir, "/tmp/x");
 	ck_assert_str_eq(o.control_path, "/tmp/c.sock");

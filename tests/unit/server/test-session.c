@@ -143,9 +143,9 @@ START_TEST(wrong_tickets_counted_then_revoked)
 	for (int i = 1; i <= 3; i++) {
 		uint64_t before = f.now;
 
-		ck_assert_int_eq(session_authenticate(s, "10.0.0.66", "x", check_text,
-						      "000-000-000"),
-				 -EACCES);
+		ck_assert_int_eq(
+			session_authenticate(s, "10.0.0.66", "x", check_text, "000-000-000"),
+			-EACCES);
 		/* every failure takes at least the minimum delay */
 		ck_assert_uint_ge(f.slept_until, before + 500);
 		ck_assert_int_eq(last_int(&f, "auth-failed", "failures"), i);

@@ -77,6 +77,9 @@ static void on_session_event(void *userdata, struct json_object *ev)
 	struct app *app = userdata;
 
 	control_broadcast(app->control, ev);
+	/* The state may have moved (a disconnect restarts the expiry clock): let the main loop
+	 * recompute its timer. Every thread blocks SIGUSR1; only sigtimedwait takes it. */
+	kill(getpid(), SIGUSR1);
 }
 
 /* Write a file readable only by us, through a temporary name, so readers never see half. */
@@ -433,6 +436,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

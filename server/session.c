@@ -376,15 +376,16 @@ bool session_view_only(struct session *s)
 uint64_t session_tick(struct session *s)
 {
 	struct json_object *ev;
-	enum ticket_state st;
 	uint64_t left = UINT64_MAX;
 
 	pthread_mutex_lock(&s->lock);
-	st = update_locked(s, &ev);
-	if (st == TICKET_STATE_ACTIVE && s->cfg.expire_ms) {
-		/* Check again a little after the earliest possible expiry. The policy owns the
-		 * exact rule; polling it once a second at most is cheap and simple. */
-		left = 1000;
+	if (update_locked(s, &ev) == TICKET_STATE_ACTIVE) {
+		uint64_t deadline = ticket_policy_expiry_deadline(&s->policy);
+		uint64_t now = s->cb.now_ms(s->cb.userdata);
+
+		if (deadline != TICKET_POLICY_NEVER) {
+			left = deadline > now ? deadline - now : 0;
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (ev) {

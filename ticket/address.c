@@ -33,7 +33,7 @@ void ticket_addresses_sort(struct ticket_address *a, size_t n)
 }
 
 int ticket_address_from_sockaddr(const struct sockaddr *sa, const char *ifname,
-                                 struct ticket_address *ret)
+				 struct ticket_address *ret)
 {
 	struct ticket_address a;
 	char scope_name[IF_NAMESIZE];

@@ -34,4 +34,4 @@ int ticket_addresses_collect(struct ticket_address *out, size_t max, size_t *ret
  * 0, -EAFNOSUPPORT for other families, -ENAMETOOLONG for an over-long ifname.
  */
 int ticket_address_from_sockaddr(const struct sockaddr *sa, const char *ifname,
-                                 struct ticket_address *ret);
+				 struct ticket_address *ret);

@@ -83,8 +83,10 @@ static void strbuf_puts(struct strbuf *sb, const char *s)
 	strbuf_putn(sb, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3))) static void strbuf_printf(struct strbuf *sb, const char *fmt,
-                                                                ...)
+static void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -225,7 +227,7 @@ static void put_shell_arg(struct strbuf *sb, struct strbuf *arg)
 }
 
 static void put_xfreerdp(struct strbuf *sb, const struct ticket_conninfo *ci,
-                         const struct ticket_address *a)
+			 const struct ticket_address *a)
 {
 	struct strbuf arg;
 
@@ -340,13 +342,13 @@ char *ticket_conninfo_text(const struct ticket_conninfo *ci)
 		strbuf_puts(&sb, "  Address:     none - this computer has no network address.\n");
 		strbuf_printf(&sb, "%sOpen the Network tool to connect to a network;\n", indent);
 		strbuf_printf(&sb, "%sthe addresses appear here as soon as there is one.\n",
-		              indent);
+			      indent);
 	}
 	for (size_t i = 0; i < ci->n_addresses; i++) {
 		const struct ticket_address *a = &ci->addresses[i];
 
 		strbuf_printf(&sb, "%s%s%s\n", i == 0 ? "  Address:     " : indent, a->text,
-		              a->link_local ? "  (link-local)" : "");
+			      a->link_local ? "  (link-local)" : "");
 		if (a->family == AF_INET6 && a->link_local && strchr(a->text, '%')) {
 			zone_note = true;
 		}
@@ -362,24 +364,24 @@ char *ticket_conninfo_text(const struct ticket_conninfo *ci)
 	}
 	if (ci->sha1_thumbprint && ci->sha1_thumbprint[0]) {
 		strbuf_printf(&sb, "%sthumbprint %.8s%s (mstsc shows it)\n", indent,
-		              ci->sha1_thumbprint, strlen(ci->sha1_thumbprint) > 8 ? "..." : "");
+			      ci->sha1_thumbprint, strlen(ci->sha1_thumbprint) > 8 ? "..." : "");
 	}
 
-	strbuf_puts(&sb, "\nHow to connect: in mstsc, Remmina or xfreerdp enter ");
+	strbuf_puts(&sb, "\nHow to connect: mstsc, Remmina or xfreerdp to ");
 	if (ci->n_addresses > 0) {
 		put_host_port(&sb, &ci->addresses[0], ci->port);
 		if (ci->n_addresses > 1) {
-			strbuf_puts(&sb, " (or another address above with the same port)");
+			strbuf_puts(&sb, "\n  (or another address above with the same port)");
 		}
 	} else {
 		strbuf_printf(&sb, "ADDRESS:%u", (unsigned)ci->port);
 	}
-	strbuf_printf(&sb, ",\nany user name (for example %s) and the ticket as the password.\n",
-	              ci_user(ci));
+	strbuf_printf(&sb, ";\n  any user name, e.g. %s; the ticket is the password.\n",
+		      ci_user(ci));
 	if (zone_note) {
 		strbuf_puts(&sb,
-		            "Link-local IPv6 addresses need the helpdesk's own interface after the"
-		            " %\n(Windows: its number, e.g. %12).\n");
+			    "  Link-local fe80:: addresses: after the % the helpdesk puts its own\n"
+			    "  network interface (Windows: its number, e.g. %12).\n");
 	}
 	if (ci->n_addresses > 0) {
 		strbuf_puts(&sb, "Command line: ");
@@ -400,7 +402,7 @@ static void json_wipe_string(struct json_object *o)
 }
 
 static int json_add_string(struct json_object *obj, const char *key, const char *value,
-                           struct json_object **ret)
+			   struct json_object **ret)
 {
 	struct json_object *v = NULL;
 
@@ -489,8 +491,8 @@ char *ticket_conninfo_json(const struct ticket_conninfo *ci)
 		goto err_obj;
 	}
 
-	serialized = json_object_to_json_string_ext(
-	                obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	serialized = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (serialized) {
 		out = strdup(serialized);
 		/* json-c keeps the serialization in the object; scrub it (realloc copies remain).

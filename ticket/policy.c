@@ -16,7 +16,7 @@ void ticket_policy_config_defaults(struct ticket_policy_config *cfg)
 }
 
 void ticket_policy_init(struct ticket_policy *p, const struct ticket_policy_config *cfg,
-                        uint64_t now_ms)
+			uint64_t now_ms)
 {
 	p->cfg = *cfg;
 	/* A budget of zero failures would make every typo fatal and is surely a config slip. */

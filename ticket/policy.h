@@ -8,15 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TICKET_POLICY_DEFAULT_MAX_FAILURES 10
+#define TICKET_POLICY_DEFAULT_MAX_FAILURES     10
 #define TICKET_POLICY_DEFAULT_FAILURE_DELAY_MS 1000
-#define TICKET_POLICY_DEFAULT_EXPIRE_MS (30 * 60 * 1000)
-#define TICKET_POLICY_NEVER UINT64_MAX
+#define TICKET_POLICY_DEFAULT_EXPIRE_MS        (30 * 60 * 1000)
+#define TICKET_POLICY_NEVER                    UINT64_MAX
 
 struct ticket_policy_config {
 	unsigned max_failures; /* failures that revoke the ticket; default 10; 0 is taken as 1 */
 	uint64_t failure_delay_ms; /* minimum time from attempt start to failure reply; default 1000
-	                            */
+				    */
 	uint64_t expire_ms; /* idle time that expires the ticket; default 30 min; 0 = never */
 };
 
@@ -39,7 +39,7 @@ struct ticket_policy {
 
 /* Fresh ticket: ACTIVE, 0 failures, idle timer starts now. */
 void ticket_policy_init(struct ticket_policy *p, const struct ticket_policy_config *cfg,
-                        uint64_t now_ms);
+			uint64_t now_ms);
 
 /*
  * Update time-based state (expiry) and return the state. ACTIVE = may attempt. Expiry: unused

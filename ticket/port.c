@@ -10,8 +10,12 @@
 /* Each draw is rejected with probability < 1/2; 64 rejections in a row mean a broken source. */
 #define TICKET_PORT_DRAW_ROUNDS 64
 
-/* 0 when a listening socket could take the port, else -errno */
-static int try_listen(int family, uint16_t port)
+/*
+ * 0 when a listening server socket could take the port, else -errno. A bind with SO_REUSEADDR
+ * fails exactly when the server's own bind would: the port is listened on, or held by a socket
+ * without SO_REUSEADDR.
+ */
+static int try_bind(int family, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -49,11 +53,7 @@ static int try_listen(int family, uint16_t port)
 		r = -errno;
 		goto out;
 	}
-	/*
-	 * listen() too: two SO_REUSEADDR sockets may both bind a port as long as neither listens,
-	 * so only listen() finds a port that another server has bound but not yet opened.
-	 */
-	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 1) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
 		r = -errno;
 	}
 out:
@@ -68,18 +68,23 @@ bool ticket_port_is_free(uint16_t port, void *userdata)
 	if (port == 0) {
 		return false;
 	}
-	if (try_listen(AF_INET, port) < 0) {
+	if (try_bind(AF_INET, port) < 0) {
 		return false;
 	}
-	r = try_listen(AF_INET6, port);
+	r = try_bind(AF_INET6, port);
 	return r == 0 || r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL;
 }
 
 /* uniform in [0, n), 1 <= n <= 65536 */
 static int draw(uint32_t n, ticket_random_fn rnd, void *rnd_ud, uint32_t *ret)
 {
-	const uint64_t limit = (UINT64_C(1) << 32) - (UINT64_C(1) << 32) % n;
+	uint64_t limit;
 
+	if (n == 0) {
+		return -EINVAL;
+	}
+	/* the largest multiple of n that 32 bits can hold: values at or above it are drawn again */
+	limit = (UINT64_C(1) << 32) - (UINT64_C(1) << 32) % n;
 	for (unsigned i = 0; i < TICKET_PORT_DRAW_ROUNDS; i++) {
 		uint32_t v;
 		int r = rnd(&v, sizeof(v), rnd_ud);
@@ -96,7 +101,7 @@ static int draw(uint32_t n, ticket_random_fn rnd, void *rnd_ud, uint32_t *ret)
 }
 
 int ticket_port_pick(uint16_t lo, uint16_t hi, ticket_random_fn rnd, void *rnd_ud,
-                     ticket_port_free_fn is_free, void *free_ud, uint16_t *ret_port)
+		     ticket_port_free_fn is_free, void *free_ud, uint16_t *ret_port)
 {
 	uint32_t n, start;
 	int r;

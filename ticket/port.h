@@ -8,15 +8,15 @@
 #include "ticket.h"
 
 #define TICKET_PORT_DEFAULT_RANGE "49152-65535"
-#define TICKET_PORT_DEFAULT_LO 49152
-#define TICKET_PORT_DEFAULT_HI 65535
+#define TICKET_PORT_DEFAULT_LO    49152
+#define TICKET_PORT_DEFAULT_HI    65535
 
 typedef bool (*ticket_port_free_fn)(uint16_t port, void *userdata);
 
 /*
- * The real check: a TCP socket can bind and listen on 0.0.0.0:port AND on [::]:port
- * (IPV6_V6ONLY), with SO_REUSEADDR as a listening server sets it. An IPv6-less host
- * (EAFNOSUPPORT, or EADDRNOTAVAIL on [::]) counts as free for v6. userdata is unused.
+ * The real check: a TCP socket can bind 0.0.0.0:port AND [::]:port (IPV6_V6ONLY), with
+ * SO_REUSEADDR as a listening server sets it. An IPv6-less host (EAFNOSUPPORT, or
+ * EADDRNOTAVAIL on [::]) counts as free for v6. userdata is unused.
  */
 bool ticket_port_is_free(uint16_t port, void *userdata);
 
@@ -27,7 +27,7 @@ bool ticket_port_is_free(uint16_t port, void *userdata);
  * of rnd; -EIO when rnd keeps giving values that must be rejected.
  */
 int ticket_port_pick(uint16_t lo, uint16_t hi, ticket_random_fn rnd, void *rnd_ud,
-                     ticket_port_free_fn is_free, void *free_ud, uint16_t *ret_port);
+		     ticket_port_free_fn is_free, void *free_ud, uint16_t *ret_port);
 
 /*
  * "49152-65535" (a range) or "5000" (fixed: lo == hi). Decimal digits only; -EINVAL on anything

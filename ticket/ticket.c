@@ -6,7 +6,7 @@
 #include <sys/random.h>
 
 /* 250 is the largest multiple of 10 that fits in a byte: bytes 250..255 would favour 0..5. */
-#define TICKET_BYTE_LIMIT 250
+#define TICKET_BYTE_LIMIT   250
 #define TICKET_RANDOM_CHUNK 16
 /* A real source rejects 6 of 256 bytes; 16 chunks without 9 good bytes means it is broken. */
 #define TICKET_RANDOM_ROUNDS 16
@@ -121,7 +121,7 @@ bool ticket_matches(const struct ticket *t, const char *presented, size_t len)
 
 size_t ticket_spellings(const struct ticket *t, char out[][TICKET_TEXT_SIZE], size_t max)
 {
-	static const char separators[TICKET_SPELLINGS] = {'\0', '-', ' '};
+	static const char separators[TICKET_SPELLINGS] = { '\0', '-', ' ' };
 	size_t count = max < TICKET_SPELLINGS ? max : TICKET_SPELLINGS;
 
 	for (size_t s = 0; s < count; s++) {

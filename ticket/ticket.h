@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TICKET_DIGITS 9
+#define TICKET_DIGITS    9
 #define TICKET_TEXT_SIZE 12 /* "NNN-NNN-NNN" + NUL */
 #define TICKET_SPELLINGS 3
 

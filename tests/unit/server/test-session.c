@@ -201,14 +201,16 @@ START_TEST(expiry_when_unused)
 	int client;
 
 	session_ticket_text(s, text);
+	/* the main loop sleeps exactly until the deadline */
+	ck_assert_uint_eq(session_tick(s), 60000);
 	f.now += 59000;
-	session_tick(s);
+	ck_assert_uint_eq(session_tick(s), 1000);
 	ck_assert_int_eq(session_state(s), TICKET_STATE_ACTIVE);
 	ck_assert_int_eq(session_authenticate(s, "a", "u", check_text, text), 0);
 	ck_assert_int_eq(session_connected(s, &client, "a", "u"), 0);
 	/* never expires while in use */
 	f.now += 3600000;
-	session_tick(s);
+	ck_assert_uint_eq(session_tick(s), UINT64_MAX);
 	ck_assert_int_eq(session_state(s), TICKET_STATE_IN_USE);
 	/* the idle clock restarts at the disconnect */
 	session_disconnected(s, &client);

@@ -61,7 +61,7 @@ uint64_t capture_test_bench_frame(const struct capture_test_options *o, uint64_t
 }
 
 void capture_test_bench_rows(const struct capture_test_options *o, uint32_t *ret_y0,
-		uint32_t *ret_y1)
+			     uint32_t *ret_y1)
 {
 	uint32_t h = o->height;
 	uint32_t y0 = h / 4 + 64, limit = 3 * h / 4, y1;
@@ -86,8 +86,8 @@ static void fill(uint32_t *row, uint32_t x0, uint32_t x1, uint32_t colour)
 }
 
 static void render_row(uint32_t *row, uint32_t y, const struct capture_test_options *o,
-		uint32_t counter, uint64_t slot, uint64_t frame, uint32_t bench_y0,
-		uint32_t bench_y1)
+		       uint32_t counter, uint64_t slot, uint64_t frame, uint32_t bench_y0,
+		       uint32_t bench_y1)
 {
 	const uint32_t w = o->width, h = o->height;
 	const uint32_t grad_y0 = 3 * h / 4;
@@ -138,7 +138,7 @@ static void render_row(uint32_t *row, uint32_t y, const struct capture_test_opti
 }
 
 void capture_test_render_rows(uint8_t *px, uint32_t stride, const struct capture_test_options *o,
-		uint64_t t_ms, uint32_t y0, uint32_t y1)
+			      uint64_t t_ms, uint32_t y0, uint32_t y1)
 {
 	uint32_t counter = capture_test_counter(o, t_ms);
 	uint64_t slot = capture_test_block_step(o, t_ms);
@@ -157,7 +157,7 @@ void capture_test_render_rows(uint8_t *px, uint32_t stride, const struct capture
 }
 
 void capture_test_render(uint8_t *px, uint32_t stride, const struct capture_test_options *o,
-		uint64_t t_ms)
+			 uint64_t t_ms)
 {
 	capture_test_render_rows(px, stride, o, t_ms, 0, o->height);
 }
@@ -228,11 +228,11 @@ static int capture_test_grab(struct capture *c, struct capture_frame *ret_frame)
 		 * area's band, so redrawing the bands of what changed equals a full render at t. */
 		if (counter != ct->shown_counter) {
 			capture_test_render_rows(ct->pixels, ct->stride, o, t, o->height / 4 + 16,
-					o->height / 4 + 48);
+						 o->height / 4 + 48);
 		}
 		if (slot != ct->shown_slot) {
 			capture_test_render_rows(ct->pixels, ct->stride, o, t, o->height / 2,
-					o->height / 2 + 64);
+						 o->height / 2 + 64);
 		}
 		if (frame != ct->shown_frame) {
 			uint32_t y0, y1;
@@ -271,10 +271,11 @@ static const struct capture_impl capture_test_impl = {
 };
 
 static int parse_size(struct shadow_spec *spec, uint32_t *ret_w, uint32_t *ret_h, char *errbuf,
-		size_t errlen)
+		      size_t errlen)
 {
 	const char *value = shadow_spec_get(spec, "size");
 	char buf[32];
+	size_t len;
 	char *x;
 	uint32_t w, h;
 
@@ -283,10 +284,11 @@ static int parse_size(struct shadow_spec *spec, uint32_t *ret_w, uint32_t *ret_h
 		*ret_h = 768;
 		return 0;
 	}
-	if (strlen(value) >= sizeof(buf)) {
+	len = strlen(value);
+	if (len >= sizeof(buf)) {
 		goto bad;
 	}
-	strcpy(buf, value);
+	memcpy(buf, value, len + 1);
 	x = strchr(buf, 'x');
 	if (!x) {
 		goto bad;
@@ -296,7 +298,7 @@ static int parse_size(struct shadow_spec *spec, uint32_t *ret_w, uint32_t *ret_h
 		goto bad;
 	}
 	if (w < CAPTURE_TEST_MIN_SIZE || w > CAPTURE_TEST_MAX_SIZE || h < CAPTURE_TEST_MIN_SIZE ||
-			h > CAPTURE_TEST_MAX_SIZE) {
+	    h > CAPTURE_TEST_MAX_SIZE) {
 		goto bad;
 	}
 	*ret_w = w;
@@ -305,14 +307,13 @@ static int parse_size(struct shadow_spec *spec, uint32_t *ret_w, uint32_t *ret_h
 
 bad:
 	return shadow_error(errbuf, errlen, -EINVAL,
-			"capture 'test': size=%s is not WxH with each of W and H in %u..%u", value,
-			CAPTURE_TEST_MIN_SIZE, CAPTURE_TEST_MAX_SIZE);
+			    "capture 'test': size=%s is not WxH with each of W and H in %u..%u",
+			    value, CAPTURE_TEST_MIN_SIZE, CAPTURE_TEST_MAX_SIZE);
 }
 
-int capture_test_create(struct shadow_spec *spec, struct capture **ret, char *errbuf,
-		size_t errlen)
+int capture_test_create(struct shadow_spec *spec, struct capture **ret, char *errbuf, size_t errlen)
 {
-	struct capture_test_options o = {0};
+	struct capture_test_options o = { 0 };
 	struct capture_test *ct;
 	const char *mode;
 	int r;
@@ -330,7 +331,8 @@ int capture_test_create(struct shadow_spec *spec, struct capture **ret, char *er
 		o.mode = CAPTURE_TEST_MODE_BENCH;
 	} else {
 		return shadow_error(errbuf, errlen, -EINVAL,
-				"capture 'test': mode=%s is not animated, static or bench", mode);
+				    "capture 'test': mode=%s is not animated, static or bench",
+				    mode);
 	}
 	r = shadow_spec_get_u32(spec, "change", 10, 0, 100, &o.change_percent, errbuf, errlen);
 	if (r < 0) {

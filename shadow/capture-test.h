@@ -46,9 +46,9 @@
 struct shadow_spec;
 
 #define CAPTURE_TEST_BACKGROUND 0x404040u
-#define CAPTURE_TEST_BLOCK 0xFF8000u
-#define CAPTURE_TEST_MIN_SIZE 64u
-#define CAPTURE_TEST_MAX_SIZE 8192u
+#define CAPTURE_TEST_BLOCK      0xFF8000u
+#define CAPTURE_TEST_MIN_SIZE   64u
+#define CAPTURE_TEST_MAX_SIZE   8192u
 
 enum capture_test_mode {
 	CAPTURE_TEST_MODE_ANIMATED,
@@ -71,14 +71,14 @@ uint64_t capture_test_block_step(const struct capture_test_options *o, uint64_t 
 uint64_t capture_test_bench_frame(const struct capture_test_options *o, uint64_t t_ms);
 /* Rows [*ret_y0, *ret_y1) of the bench region (empty when not bench mode or change is 0). */
 void capture_test_bench_rows(const struct capture_test_options *o, uint32_t *ret_y0,
-		uint32_t *ret_y1);
+			     uint32_t *ret_y1);
 
 /* Draw the whole picture at t_ms into px (XRGB8888, stride in bytes >= width * 4). */
 void capture_test_render(uint8_t *px, uint32_t stride, const struct capture_test_options *o,
-		uint64_t t_ms);
+			 uint64_t t_ms);
 /* Same, rows [y0, y1) only (clipped to the height). */
 void capture_test_render_rows(uint8_t *px, uint32_t stride, const struct capture_test_options *o,
-		uint64_t t_ms, uint32_t y0, uint32_t y1);
+			      uint64_t t_ms, uint32_t y0, uint32_t y1);
 
 /* Replace the clock of a "test" capture (asserts c is one); now_ms(data) returns milliseconds. */
 void capture_test_set_clock(struct capture *c, uint64_t (*now_ms)(void *data), void *data);
@@ -87,4 +87,4 @@ bool capture_is_test(const struct capture *c);
 
 /* Factory hook for capture_create(). */
 int capture_test_create(struct shadow_spec *spec, struct capture **ret, char *errbuf,
-		size_t errlen);
+			size_t errlen);

@@ -12,7 +12,7 @@ struct capture_backend {
 };
 
 static const struct capture_backend backends[] = {
-	{"test", capture_test_create},
+	{ "test", capture_test_create },
 };
 
 static const char *const backend_names[] = {
@@ -21,8 +21,8 @@ static const char *const backend_names[] = {
 };
 
 _Static_assert(sizeof(backend_names) / sizeof(backend_names[0]) ==
-				sizeof(backends) / sizeof(backends[0]) + 1,
-		"backend_names must list every backend");
+		       sizeof(backends) / sizeof(backends[0]) + 1,
+	       "backend_names must list every backend");
 
 const char *const *capture_backend_names(void)
 {
@@ -47,7 +47,8 @@ int capture_create(const char *spec_str, struct capture **ret, char *errbuf, siz
 		}
 	}
 	if (!backend) {
-		r = shadow_error(errbuf, errlen, -EINVAL, "unknown capture backend '%s'", spec.name);
+		r = shadow_error(errbuf, errlen, -EINVAL, "unknown capture backend '%s'",
+				 spec.name);
 	} else {
 		r = backend->create(&spec, &c, errbuf, errlen);
 	}

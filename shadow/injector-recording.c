@@ -63,8 +63,8 @@ static int injector_recording_key(struct injector *inj, uint16_t code, int value
 	return write_line(injector_recording_from(inj), "key %u %d\n", (unsigned int)code, value);
 }
 
-static int injector_recording_move_abs(struct injector *inj, uint32_t x, uint32_t y,
-		uint32_t width, uint32_t height)
+static int injector_recording_move_abs(struct injector *inj, uint32_t x, uint32_t y, uint32_t width,
+				       uint32_t height)
 {
 	(void)width;
 	(void)height;
@@ -72,10 +72,10 @@ static int injector_recording_move_abs(struct injector *inj, uint32_t x, uint32_
 }
 
 static int injector_recording_wheel(struct injector *inj, int32_t vertical_120,
-		int32_t horizontal_120)
+				    int32_t horizontal_120)
 {
 	return write_line(injector_recording_from(inj), "wheel %d %d\n", vertical_120,
-			horizontal_120);
+			  horizontal_120);
 }
 
 static void injector_recording_destroy(struct injector *inj)
@@ -95,7 +95,7 @@ static const struct injector_impl injector_recording_impl = {
 };
 
 int injector_recording_create(struct shadow_spec *spec, struct injector **ret, char *errbuf,
-		size_t errlen)
+			      size_t errlen)
 {
 	struct injector_recording *rec;
 	const char *path = shadow_spec_get(spec, "path");
@@ -103,7 +103,7 @@ int injector_recording_create(struct shadow_spec *spec, struct injector **ret, c
 
 	if (!path || !*path) {
 		return shadow_error(errbuf, errlen, -EINVAL,
-				"injector 'recording' needs path=FILE");
+				    "injector 'recording' needs path=FILE");
 	}
 	r = shadow_spec_check_unused(spec, errbuf, errlen);
 	if (r < 0) {
@@ -119,7 +119,7 @@ int injector_recording_create(struct shadow_spec *spec, struct injector **ret, c
 		r = -errno;
 		free(rec);
 		return shadow_error(errbuf, errlen, r, "injector 'recording': cannot open '%s': %s",
-				path, strerror(-r));
+				    path, strerror(-r));
 	}
 	*ret = &rec->base;
 	return 0;

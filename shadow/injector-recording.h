@@ -20,4 +20,4 @@ struct shadow_spec;
 
 /* Factory hook for injector_create(). */
 int injector_recording_create(struct shadow_spec *spec, struct injector **ret, char *errbuf,
-		size_t errlen);
+			      size_t errlen);

@@ -8,12 +8,11 @@
 
 struct injector_backend {
 	const char *name;
-	int (*create)(struct shadow_spec *spec, struct injector **ret, char *errbuf,
-			size_t errlen);
+	int (*create)(struct shadow_spec *spec, struct injector **ret, char *errbuf, size_t errlen);
 };
 
 static const struct injector_backend backends[] = {
-	{"recording", injector_recording_create},
+	{ "recording", injector_recording_create },
 };
 
 static const char *const backend_names[] = {
@@ -22,8 +21,8 @@ static const char *const backend_names[] = {
 };
 
 _Static_assert(sizeof(backend_names) / sizeof(backend_names[0]) ==
-				sizeof(backends) / sizeof(backends[0]) + 1,
-		"backend_names must list every backend");
+		       sizeof(backends) / sizeof(backends[0]) + 1,
+	       "backend_names must list every backend");
 
 const char *const *injector_backend_names(void)
 {
@@ -49,7 +48,7 @@ int injector_create(const char *spec_str, struct injector **ret, char *errbuf, s
 	}
 	if (!backend) {
 		r = shadow_error(errbuf, errlen, -EINVAL, "unknown injector backend '%s'",
-				spec.name);
+				 spec.name);
 	} else {
 		r = backend->create(&spec, &inj, errbuf, errlen);
 	}
@@ -82,8 +81,7 @@ int injector_key(struct injector *inj, uint16_t code, int value)
 	return inj->impl->key(inj, code, value);
 }
 
-int injector_move_abs(struct injector *inj, uint32_t x, uint32_t y, uint32_t width,
-		uint32_t height)
+int injector_move_abs(struct injector *inj, uint32_t x, uint32_t y, uint32_t width, uint32_t height)
 {
 	return inj->impl->move_abs(inj, x, y, width, height);
 }

@@ -19,7 +19,8 @@ struct injector_impl {
 	/* Absolute pointer position on a width×height screen (x < width, y < height). */
 	int (*move_abs)(struct injector *inj, uint32_t x, uint32_t y, uint32_t width,
 			uint32_t height);
-	/* Hi-res units: 120 = one detent; vertical >0 = away from user (up), horizontal >0 = right. */
+	/* Hi-res units: 120 = one detent; vertical >0 = away from user (up), horizontal >0 = right.
+	 */
 	int (*wheel)(struct injector *inj, int32_t vertical_120, int32_t horizontal_120);
 	/* Frees the backend; does not release keys (struct input does that first). */
 	void (*destroy)(struct injector *inj);
@@ -40,5 +41,5 @@ void injector_destroy(struct injector *inj);
 /* Thin dispatchers to the vtable. */
 int injector_key(struct injector *inj, uint16_t code, int value);
 int injector_move_abs(struct injector *inj, uint32_t x, uint32_t y, uint32_t width,
-		uint32_t height);
+		      uint32_t height);
 int injector_wheel(struct injector *inj, int32_t vertical_120, int32_t horizontal_120);

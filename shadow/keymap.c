@@ -5,6 +5,7 @@
 
 /* Without the E0 prefix. Most of 0x01..0x58 equal their KEY_* value by design, but the table
  * spells every entry out so that a reader can check each one. */
+/* clang-format off */
 static const uint16_t normal[256] = {
 	[0x01] = KEY_ESC,
 	[0x02] = KEY_1,
@@ -167,14 +168,15 @@ static const uint16_t extended[256] = {
 	[0x6D] = KEY_MEDIA,
 	/* E0 2A and E0 AA are the fake shifts PC keyboards wrap around some keys; unmapped. */
 };
+/* clang-format on */
 
 uint16_t keymap_rdp_to_evdev(uint8_t scancode, bool ext)
 {
 	return ext ? extended[scancode] : normal[scancode];
 }
 
-int keymap_translate(struct keymap_state *s, uint8_t scancode, bool ext, bool extended1,
-		bool down, uint16_t *ret_code)
+int keymap_translate(struct keymap_state *s, uint8_t scancode, bool ext, bool extended1, bool down,
+		     uint16_t *ret_code)
 {
 	uint16_t code;
 

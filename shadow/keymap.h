@@ -27,4 +27,4 @@ struct keymap_state {
  * evdev key should be emitted, 0 when swallowed, -ENOENT when unmapped.
  */
 int keymap_translate(struct keymap_state *s, uint8_t scancode, bool extended, bool extended1,
-		bool down, uint16_t *ret_code);
+		     bool down, uint16_t *ret_code);

@@ -48,7 +48,7 @@ void shadow_spec_fini(struct shadow_spec *spec)
 
 int shadow_spec_parse(const char *spec, struct shadow_spec *ret, char *errbuf, size_t errlen)
 {
-	struct shadow_spec s = {0};
+	struct shadow_spec s = { 0 };
 	char *colon, *item, *save = NULL;
 	int r;
 
@@ -85,14 +85,14 @@ int shadow_spec_parse(const char *spec, struct shadow_spec *ret, char *errbuf, s
 		eq = strchr(item, '=');
 		if (!eq || eq == item) {
 			r = shadow_error(errbuf, errlen, -EINVAL,
-					"'%s': option '%s' is not KEY=VALUE", spec, item);
+					 "'%s': option '%s' is not KEY=VALUE", spec, item);
 			goto err;
 		}
 		*eq = '\0';
 		for (size_t i = 0; i < s.n_options; i++) {
 			if (strcmp(s.options[i].key, item) == 0) {
 				r = shadow_error(errbuf, errlen, -EINVAL,
-						"'%s': option '%s' given twice", spec, item);
+						 "'%s': option '%s' given twice", spec, item);
 				goto err;
 			}
 		}
@@ -132,15 +132,15 @@ int shadow_spec_check_unused(const struct shadow_spec *spec, char *errbuf, size_
 	for (size_t i = 0; i < spec->n_options; i++) {
 		if (!spec->options[i].used) {
 			return shadow_error(errbuf, errlen, -EINVAL,
-					"backend '%s' has no option '%s'", spec->name,
-					spec->options[i].key);
+					    "backend '%s' has no option '%s'", spec->name,
+					    spec->options[i].key);
 		}
 	}
 	return 0;
 }
 
 int shadow_spec_get_u32(struct shadow_spec *spec, const char *key, uint32_t def, uint32_t min,
-		uint32_t max, uint32_t *ret, char *errbuf, size_t errlen)
+			uint32_t max, uint32_t *ret, char *errbuf, size_t errlen)
 {
 	const char *value = shadow_spec_get(spec, key);
 	uint32_t v;
@@ -151,8 +151,8 @@ int shadow_spec_get_u32(struct shadow_spec *spec, const char *key, uint32_t def,
 	}
 	if (shadow_parse_u32(value, &v) < 0 || v < min || v > max) {
 		return shadow_error(errbuf, errlen, -EINVAL,
-				"backend '%s': %s=%s is not a number in %u..%u", spec->name, key,
-				value, min, max);
+				    "backend '%s': %s=%s is not a number in %u..%u", spec->name,
+				    key, value, min, max);
 	}
 	*ret = v;
 	return 0;

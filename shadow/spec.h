@@ -40,11 +40,11 @@ int shadow_spec_check_unused(const struct shadow_spec *spec, char *errbuf, size_
 
 /* Strict decimal parse of value into [min, max]; -EINVAL with a message naming key otherwise. */
 int shadow_spec_get_u32(struct shadow_spec *spec, const char *key, uint32_t def, uint32_t min,
-		uint32_t max, uint32_t *ret, char *errbuf, size_t errlen);
+			uint32_t max, uint32_t *ret, char *errbuf, size_t errlen);
 
 /* snprintf into errbuf when there is one; returns err so callers can `return shadow_error(...)`. */
 __attribute__((format(printf, 4, 5))) int shadow_error(char *errbuf, size_t errlen, int err,
-		const char *fmt, ...);
+						       const char *fmt, ...);
 
 /* Strict decimal uint32 (no sign, no spaces, no trailing garbage, no overflow). */
 int shadow_parse_u32(const char *s, uint32_t *ret);

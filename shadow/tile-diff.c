@@ -22,7 +22,7 @@ int tile_diff_new(uint32_t width, uint32_t height, struct tile_diff **ret)
 	struct tile_diff *td;
 
 	if (width == 0 || height == 0 || width > TILE_DIFF_MAX_SIZE ||
-			height > TILE_DIFF_MAX_SIZE) {
+	    height > TILE_DIFF_MAX_SIZE) {
 		return -EINVAL;
 	}
 	td = calloc(1, sizeof(*td));
@@ -105,7 +105,7 @@ static void convert_rgb565(uint8_t *dst, const uint8_t *src, uint32_t width)
 
 /* Row y of the frame as XRGB8888: the frame itself when it already is, else converted. */
 static const uint8_t *source_row(struct tile_diff *td, const struct capture_frame *frame,
-		uint32_t y)
+				 uint32_t y)
 {
 	const uint8_t *src = frame->data + (size_t)y * frame->stride;
 
@@ -143,7 +143,7 @@ static void sink_add(struct rect_sink *sink, uint32_t x, uint32_t y, uint32_t w,
 		sink->y1 = y + h > sink->y1 ? y + h : sink->y1;
 	}
 	if (sink->n < sink->max) {
-		sink->rects[sink->n++] = (struct tile_rect){x, y, w, h};
+		sink->rects[sink->n++] = (struct tile_rect){ x, y, w, h };
 	} else {
 		sink->overflow = true;
 	}
@@ -157,20 +157,20 @@ static void full_copy(struct tile_diff *td, const struct capture_frame *frame)
 }
 
 int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
-		struct tile_rect *rects, size_t max, size_t *ret_n)
+		     struct tile_rect *rects, size_t max, size_t *ret_n)
 {
-	struct rect_sink sink = {.rects = rects, .max = max};
+	struct rect_sink sink = { .rects = rects, .max = max };
 	uint32_t bpp = capture_format_bpp(frame->format);
 
 	if (frame->width != td->width || frame->height != td->height || bpp == 0 ||
-			frame->stride < td->width * bpp || !frame->data || !rects || max == 0) {
+	    frame->stride < td->width * bpp || !frame->data || !rects || max == 0) {
 		return -EINVAL;
 	}
 
 	if (!td->valid) {
 		full_copy(td, frame);
 		td->valid = true;
-		rects[0] = (struct tile_rect){0, 0, td->width, td->height};
+		rects[0] = (struct tile_rect){ 0, 0, td->width, td->height };
 		*ret_n = 1;
 		return 0;
 	}
@@ -178,7 +178,7 @@ int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
 	for (uint32_t ty = 0; ty < td->tiles_y; ty++) {
 		uint32_t y0 = ty * TILE_SIZE;
 		uint32_t th = td->height - y0 < TILE_SIZE ? td->height - y0 : TILE_SIZE;
-		bool any = false;
+		uint32_t n_changed = 0;
 
 		memset(td->changed, 0, td->tiles_x);
 		for (uint32_t y = y0; y < y0 + th; y++) {
@@ -188,6 +188,11 @@ int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
 			/* The common case, an unchanged row, costs one memcmp. Rows that are equal
 			 * need no copy even inside a changed tile. */
 			if (memcmp(src, dst, td->stride) == 0) {
+				continue;
+			}
+			/* Every tile of this band already changed: one copy of the row. */
+			if (n_changed == td->tiles_x) {
+				memcpy(dst, src, td->stride);
 				continue;
 			}
 			for (uint32_t tx = 0; tx < td->tiles_x; tx++) {
@@ -200,12 +205,12 @@ int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
 						continue;
 					}
 					td->changed[tx] = 1;
-					any = true;
+					n_changed++;
 				}
 				memcpy(dst + off, src + off, len);
 			}
 		}
-		if (!any) {
+		if (n_changed == 0) {
 			continue;
 		}
 		for (uint32_t tx = 0; tx < td->tiles_x;) {
@@ -221,7 +226,8 @@ int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
 			}
 			{
 				uint32_t x = start * TILE_SIZE;
-				uint32_t x_end = tx * TILE_SIZE < td->width ? tx * TILE_SIZE : td->width;
+				uint32_t x_end =
+					tx * TILE_SIZE < td->width ? tx * TILE_SIZE : td->width;
 
 				sink_add(&sink, x, y0, x_end - x, th);
 			}
@@ -229,7 +235,8 @@ int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
 	}
 
 	if (sink.overflow) {
-		rects[0] = (struct tile_rect){sink.x0, sink.y0, sink.x1 - sink.x0, sink.y1 - sink.y0};
+		rects[0] = (struct tile_rect){ sink.x0, sink.y0, sink.x1 - sink.x0,
+					       sink.y1 - sink.y0 };
 		*ret_n = 1;
 	} else {
 		*ret_n = sink.n;

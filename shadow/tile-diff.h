@@ -39,7 +39,7 @@ void tile_diff_destroy(struct tile_diff *td);
  * write the changed rects to rects (see above). 0 rects when nothing changed. -EINVAL if the
  * frame size differs from td's, the format is unknown, the stride is too small or max is 0. */
 int tile_diff_update(struct tile_diff *td, const struct capture_frame *frame,
-		struct tile_rect *rects, size_t max, size_t *ret_n);
+		     struct tile_rect *rects, size_t max, size_t *ret_n);
 
 /* The XRGB8888 shadow copy, valid until destroy. */
 const uint8_t *tile_diff_data(const struct tile_diff *td, uint32_t *ret_stride);

@@ -3,6 +3,7 @@
 /* Small helpers shared by the shadow unit tests. */
 
 #include <check.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,11 +63,11 @@ static inline char *shadow_test_slurp(const char *path)
 }
 
 /* Asserts that the file is exactly expected. */
-#define shadow_test_assert_file(path, expected)                                                    \
-	do {                                                                                       \
-		char *content_ = shadow_test_slurp(path);                                          \
-		ck_assert_str_eq(content_, (expected));                                            \
-		free(content_);                                                                    \
+#define shadow_test_assert_file(path, expected)           \
+	do {                                              \
+		char *content_ = shadow_test_slurp(path); \
+		ck_assert_str_eq(content_, (expected));   \
+		free(content_);                           \
 	} while (0)
 
 /* Truncates the file so the next assertion sees only what follows. */

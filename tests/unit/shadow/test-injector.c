@@ -134,7 +134,7 @@ START_TEST(test_cloexec)
 			found = true;
 			ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 			ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_ACCMODE | O_APPEND),
-					O_WRONLY | O_APPEND);
+					 O_WRONLY | O_APPEND);
 		}
 	}
 	closedir(dir);
@@ -167,7 +167,7 @@ START_TEST(test_bad_specs)
 		char err[256] = "";
 
 		ck_assert_msg(injector_create(bad[i], &inj, err, sizeof(err)) == -EINVAL,
-				"'%s' accepted", bad[i]);
+			      "'%s' accepted", bad[i]);
 		ck_assert_msg(err[0] != '\0', "'%s': no message", bad[i]);
 		ck_assert_ptr_eq(inj, (struct injector *)0x1);
 	}
@@ -210,7 +210,7 @@ START_TEST(test_unopenable_path)
 	int r;
 
 	r = injector_create("recording:path=/nonexistent-lifeline-dir/x.log", &inj, err,
-			sizeof(err));
+			    sizeof(err));
 	ck_assert_int_eq(r, -ENOENT);
 	ck_assert_ptr_null(inj);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent-lifeline-dir/x.log"));

@@ -47,7 +47,8 @@ START_TEST(test_press_repeat_release)
 	/* and the next down is a press again, not a repeat */
 	ck_assert_int_eq(input_key(in, KEY_A, true), 0);
 	ck_assert_int_eq(input_key(in, KEY_A, false), 0);
-	shadow_test_assert_file(path, "key 30 1\nkey 30 2\nkey 30 2\nkey 30 0\nkey 30 1\nkey 30 0\n");
+	shadow_test_assert_file(path,
+				"key 30 1\nkey 30 2\nkey 30 2\nkey 30 0\nkey 30 1\nkey 30 0\n");
 }
 END_TEST
 
@@ -178,7 +179,7 @@ END_TEST
 /* Client threads type while the control thread toggles view-only. Afterwards the log must be a
  * valid key history per code: 1 only from up, 2 and 0 only from down, and all up at the end. */
 #define N_TYPISTS 4
-#define N_ROUNDS 300
+#define N_ROUNDS  300
 
 static void *typist(void *data)
 {
@@ -211,7 +212,7 @@ static void *toggler(void *data)
 START_TEST(test_threads)
 {
 	pthread_t t[N_TYPISTS + 1];
-	int state[KEY_CNT] = {0};
+	int state[KEY_CNT] = { 0 };
 	char *log, *line, *save = NULL;
 	size_t keys = 0;
 
@@ -240,7 +241,8 @@ START_TEST(test_threads)
 			state[code] = value != 0;
 			keys++;
 		} else {
-			ck_assert_msg(sscanf(line, "abs %u %u", &x, &y) == 2, "bad line '%s'", line);
+			ck_assert_msg(sscanf(line, "abs %u %u", &x, &y) == 2, "bad line '%s'",
+				      line);
 			ck_assert_uint_lt(x, 320);
 			ck_assert_uint_lt(y, 200);
 		}

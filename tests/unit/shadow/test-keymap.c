@@ -14,6 +14,7 @@ struct expect {
 	uint16_t code;
 };
 
+/* clang-format off */
 static const struct expect expected[] = {
 	/* Row 0: Esc, F-keys, PrintScreen / ScrollLock (Pause is a sequence, tested below) */
 	{0x01, false, KEY_ESC},
@@ -183,6 +184,7 @@ static const struct expect expected[] = {
 	{0x6D, true, KEY_MEDIA},
 	{0x21, true, KEY_CALC},
 };
+/* clang-format on */
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
 
@@ -199,12 +201,12 @@ static uint16_t expected_code(uint8_t scancode, bool ext)
 START_TEST(test_table_entry)
 {
 	const struct expect *e = &expected[_i];
-	struct keymap_state st = {0};
+	struct keymap_state st = { 0 };
 	uint16_t code = 0;
 
 	ck_assert_msg(keymap_rdp_to_evdev(e->scancode, e->extended) == e->code,
-			"%s0x%02X: got %u, want %u", e->extended ? "E0 " : "", e->scancode,
-			keymap_rdp_to_evdev(e->scancode, e->extended), e->code);
+		      "%s0x%02X: got %u, want %u", e->extended ? "E0 " : "", e->scancode,
+		      keymap_rdp_to_evdev(e->scancode, e->extended), e->code);
 	ck_assert_int_eq(keymap_translate(&st, e->scancode, e->extended, false, true, &code), 1);
 	ck_assert_uint_eq(code, e->code);
 	ck_assert_int_eq(keymap_translate(&st, e->scancode, e->extended, false, false, &code), 1);
@@ -223,7 +225,7 @@ START_TEST(test_every_pair)
 			uint16_t want = expected_code((uint8_t)sc, ext);
 
 			ck_assert_msg(got == want, "%s0x%02X: got %u, want %u", ext ? "E0 " : "",
-					sc, got, want);
+				      sc, got, want);
 			mapped += got != 0;
 		}
 	}
@@ -236,8 +238,8 @@ START_TEST(test_table_has_no_duplicates)
 	for (size_t i = 0; i < N_EXPECTED; i++) {
 		for (size_t j = i + 1; j < N_EXPECTED; j++) {
 			ck_assert_msg(expected[i].scancode != expected[j].scancode ||
-							expected[i].extended != expected[j].extended,
-					"entry %zu repeats entry %zu", j, i);
+					      expected[i].extended != expected[j].extended,
+				      "entry %zu repeats entry %zu", j, i);
 		}
 	}
 }
@@ -250,22 +252,24 @@ START_TEST(test_iso105_count)
 		uint8_t sc;
 		bool ext;
 	} iso105[] = {
-		{0x01, 0}, {0x3B, 0}, {0x3C, 0}, {0x3D, 0}, {0x3E, 0}, {0x3F, 0}, {0x40, 0},
-		{0x41, 0}, {0x42, 0}, {0x43, 0}, {0x44, 0}, {0x57, 0}, {0x58, 0}, {0x37, 1},
-		{0x46, 0}, /* Pause separately */
-		{0x29, 0}, {0x02, 0}, {0x03, 0}, {0x04, 0}, {0x05, 0}, {0x06, 0}, {0x07, 0},
-		{0x08, 0}, {0x09, 0}, {0x0A, 0}, {0x0B, 0}, {0x0C, 0}, {0x0D, 0}, {0x0E, 0},
-		{0x0F, 0}, {0x10, 0}, {0x11, 0}, {0x12, 0}, {0x13, 0}, {0x14, 0}, {0x15, 0},
-		{0x16, 0}, {0x17, 0}, {0x18, 0}, {0x19, 0}, {0x1A, 0}, {0x1B, 0}, {0x1C, 0},
-		{0x3A, 0}, {0x1E, 0}, {0x1F, 0}, {0x20, 0}, {0x21, 0}, {0x22, 0}, {0x23, 0},
-		{0x24, 0}, {0x25, 0}, {0x26, 0}, {0x27, 0}, {0x28, 0}, {0x2B, 0}, {0x2A, 0},
-		{0x56, 0}, {0x2C, 0}, {0x2D, 0}, {0x2E, 0}, {0x2F, 0}, {0x30, 0}, {0x31, 0},
-		{0x32, 0}, {0x33, 0}, {0x34, 0}, {0x35, 0}, {0x36, 0}, {0x1D, 0}, {0x5B, 1},
-		{0x38, 0}, {0x39, 0}, {0x38, 1}, {0x5C, 1}, {0x5D, 1}, {0x1D, 1}, {0x52, 1},
-		{0x47, 1}, {0x49, 1}, {0x53, 1}, {0x4F, 1}, {0x51, 1}, {0x48, 1}, {0x4B, 1},
-		{0x50, 1}, {0x4D, 1}, {0x45, 0}, {0x35, 1}, {0x37, 0}, {0x4A, 0}, {0x47, 0},
-		{0x48, 0}, {0x49, 0}, {0x4E, 0}, {0x4B, 0}, {0x4C, 0}, {0x4D, 0}, {0x4F, 0},
-		{0x50, 0}, {0x51, 0}, {0x1C, 1}, {0x52, 0}, {0x53, 0},
+		{ 0x01, 0 }, { 0x3B, 0 }, { 0x3C, 0 }, { 0x3D, 0 }, { 0x3E, 0 }, { 0x3F, 0 },
+		{ 0x40, 0 }, { 0x41, 0 }, { 0x42, 0 }, { 0x43, 0 }, { 0x44, 0 }, { 0x57, 0 },
+		{ 0x58, 0 }, { 0x37, 1 }, { 0x46, 0 }, /* Pause separately */
+		{ 0x29, 0 }, { 0x02, 0 }, { 0x03, 0 }, { 0x04, 0 }, { 0x05, 0 }, { 0x06, 0 },
+		{ 0x07, 0 }, { 0x08, 0 }, { 0x09, 0 }, { 0x0A, 0 }, { 0x0B, 0 }, { 0x0C, 0 },
+		{ 0x0D, 0 }, { 0x0E, 0 }, { 0x0F, 0 }, { 0x10, 0 }, { 0x11, 0 }, { 0x12, 0 },
+		{ 0x13, 0 }, { 0x14, 0 }, { 0x15, 0 }, { 0x16, 0 }, { 0x17, 0 }, { 0x18, 0 },
+		{ 0x19, 0 }, { 0x1A, 0 }, { 0x1B, 0 }, { 0x1C, 0 }, { 0x3A, 0 }, { 0x1E, 0 },
+		{ 0x1F, 0 }, { 0x20, 0 }, { 0x21, 0 }, { 0x22, 0 }, { 0x23, 0 }, { 0x24, 0 },
+		{ 0x25, 0 }, { 0x26, 0 }, { 0x27, 0 }, { 0x28, 0 }, { 0x2B, 0 }, { 0x2A, 0 },
+		{ 0x56, 0 }, { 0x2C, 0 }, { 0x2D, 0 }, { 0x2E, 0 }, { 0x2F, 0 }, { 0x30, 0 },
+		{ 0x31, 0 }, { 0x32, 0 }, { 0x33, 0 }, { 0x34, 0 }, { 0x35, 0 }, { 0x36, 0 },
+		{ 0x1D, 0 }, { 0x5B, 1 }, { 0x38, 0 }, { 0x39, 0 }, { 0x38, 1 }, { 0x5C, 1 },
+		{ 0x5D, 1 }, { 0x1D, 1 }, { 0x52, 1 }, { 0x47, 1 }, { 0x49, 1 }, { 0x53, 1 },
+		{ 0x4F, 1 }, { 0x51, 1 }, { 0x48, 1 }, { 0x4B, 1 }, { 0x50, 1 }, { 0x4D, 1 },
+		{ 0x45, 0 }, { 0x35, 1 }, { 0x37, 0 }, { 0x4A, 0 }, { 0x47, 0 }, { 0x48, 0 },
+		{ 0x49, 0 }, { 0x4E, 0 }, { 0x4B, 0 }, { 0x4C, 0 }, { 0x4D, 0 }, { 0x4F, 0 },
+		{ 0x50, 0 }, { 0x51, 0 }, { 0x1C, 1 }, { 0x52, 0 }, { 0x53, 0 },
 	};
 	uint16_t seen[105];
 
@@ -275,7 +279,7 @@ START_TEST(test_iso105_count)
 		ck_assert_msg(seen[i] != 0, "key %zu unmapped", i);
 		for (size_t j = 0; j < i; j++) {
 			ck_assert_msg(seen[j] != seen[i], "keys %zu and %zu both give %u", j, i,
-					seen[i]);
+				      seen[i]);
 		}
 	}
 }
@@ -289,10 +293,11 @@ START_TEST(test_research_observations)
 		bool ext;
 		uint16_t code;
 	} seen[] = {
-		{0x1E, 0, 30}, {0x01, 0, 1},  {0x1C, 0, 28},  {0x1C, 1, 96},  {0x1D, 1, 97},
-		{0x38, 1, 100}, {0x5B, 1, 125}, {0x5D, 1, 127}, {0x4D, 1, 106}, {0x47, 1, 102},
-		{0x53, 1, 111}, {0x53, 0, 83}, {0x47, 0, 71},  {0x45, 0, 69},  {0x37, 1, 99},
-		{0x35, 1, 98},  {0x58, 0, 88},
+		{ 0x1E, 0, 30 },  { 0x01, 0, 1 },   { 0x1C, 0, 28 },  { 0x1C, 1, 96 },
+		{ 0x1D, 1, 97 },  { 0x38, 1, 100 }, { 0x5B, 1, 125 }, { 0x5D, 1, 127 },
+		{ 0x4D, 1, 106 }, { 0x47, 1, 102 }, { 0x53, 1, 111 }, { 0x53, 0, 83 },
+		{ 0x47, 0, 71 },  { 0x45, 0, 69 },  { 0x37, 1, 99 },  { 0x35, 1, 98 },
+		{ 0x58, 0, 88 },
 	};
 
 	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++) {
@@ -303,7 +308,7 @@ END_TEST
 
 START_TEST(test_pause_sequence)
 {
-	struct keymap_state st = {0};
+	struct keymap_state st = { 0 };
 	uint16_t code = 0;
 
 	/* down: E1 1D, 45 */
@@ -331,7 +336,7 @@ END_TEST
 
 START_TEST(test_pause_interrupted)
 {
-	struct keymap_state st = {0};
+	struct keymap_state st = { 0 };
 	uint16_t code = 0;
 
 	ck_assert_int_eq(keymap_translate(&st, 0x1D, false, true, true, &code), 1);
@@ -360,21 +365,21 @@ START_TEST(test_unmapped)
 		bool ext;
 		bool ext1;
 	} unmapped[] = {
-		{0x00, false, false}, {0x55, false, false}, {0x5A, false, false},
-		{0x7F, false, false}, {0x80, false, false}, {0xFF, false, false},
-		{0x2A, true, false},  /* fake shift */
-		{0x00, true, false},  {0x1E, true, false}, {0xFF, true, false},
-		{0x45, false, true},  /* EXTENDED1 with anything but 0x1D */
-		{0x1E, false, true},
+		{ 0x00, false, false }, { 0x55, false, false }, { 0x5A, false, false },
+		{ 0x7F, false, false }, { 0x80, false, false }, { 0xFF, false, false },
+		{ 0x2A, true, false }, /* fake shift */
+		{ 0x00, true, false },  { 0x1E, true, false },  { 0xFF, true, false },
+		{ 0x45, false, true }, /* EXTENDED1 with anything but 0x1D */
+		{ 0x1E, false, true },
 	};
 
 	for (size_t i = 0; i < sizeof(unmapped) / sizeof(unmapped[0]); i++) {
-		struct keymap_state st = {0};
+		struct keymap_state st = { 0 };
 		uint16_t code = 0xBEEF;
 
 		ck_assert_int_eq(keymap_translate(&st, unmapped[i].sc, unmapped[i].ext,
-						 unmapped[i].ext1, true, &code),
-				-ENOENT);
+						  unmapped[i].ext1, true, &code),
+				 -ENOENT);
 		ck_assert_uint_eq(code, 0xBEEF);
 	}
 }

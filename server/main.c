@@ -347,7 +347,8 @@ static int setup(struct app *app)
 
 	app->subsystem = (struct rdp_subsystem_config){ .capture = app->capture,
 							.input = app->input,
-							.max_fps = app->opt.max_fps };
+							.max_fps = app->opt.max_fps,
+							.no_gfx = !app->opt.gfx };
 	r = rdp_server_start(
 		&(struct rdp_server_config){ .state_dir = app->opt.state_dir,
 					     .bind = app->opt.bind,

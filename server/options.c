@@ -29,6 +29,7 @@ enum {
 	OPT_INJECTOR,
 	OPT_INFO_FORMAT,
 	OPT_MAX_FPS,
+	OPT_GFX,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "injector", required_argument, NULL, OPT_INJECTOR },
 	{ "info-format", required_argument, NULL, OPT_INFO_FORMAT },
 	{ "max-fps", required_argument, NULL, OPT_MAX_FPS },
+	{ "gfx", required_argument, NULL, OPT_GFX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -63,6 +65,7 @@ void server_options_init(struct server_options *o)
 		.failure_delay_ms = 1000,
 		.handshake_timeout_ms = 5000,
 		.max_fps = 30,
+		.gfx = true,
 	};
 	o->state_dir = strdup(DEFAULT_STATE_DIR);
 	o->capture = strdup(DEFAULT_CAPTURE);
@@ -226,6 +229,11 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 			why = "expects a number from 1 to 60";
 		} else {
 			o->max_fps = u;
+		}
+		break;
+	case OPT_GFX:
+		if (parse_bool(value, &o->gfx) < 0) {
+			why = "expects yes or no";
 		}
 		break;
 	case OPT_VIEW_ONLY:
@@ -439,6 +447,9 @@ void server_options_print_help(const char *argv0)
 	       "      --injector=SPEC           input sink: recording:path=FILE\n"
 	       "                                (default " DEFAULT_INJECTOR ")\n"
 	       "      --max-fps=N               frames per second at most (default 30)\n"
+	       "      --gfx=yes|no              offer the graphics pipeline (H.264) to clients;\n"
+	       "                                no = RemoteFX or bitmaps, for clients that show\n"
+	       "                                a black screen with it (default yes)\n"
 	       "      --info-format=text|json   how the connection info is printed on stdout\n"
 	       "  -h, --help                    show this help and exit\n"
 	       "  -V, --version                 show the version and exit\n"

@@ -381,6 +381,11 @@ static BOOL on_client_connect(rdpShadowSubsystem *base, rdpShadowClient *client)
 	if (!ok) {
 		return FALSE;
 	}
+	/* FreeRDP 2.11 has no switch for it; ClientConnect runs before the client thread opens
+	 * the graphics channel, so clearing it here keeps this client on RemoteFX/planar. */
+	if (sub->cfg->no_gfx) {
+		settings->SupportGraphicsPipeline = FALSE;
+	}
 	pthread_mutex_lock(&sub->key_lock);
 	for (size_t i = 0; i < sizeof(sub->connected) / sizeof(sub->connected[0]); i++) {
 		if (!sub->connected[i]) {

@@ -27,6 +27,7 @@ struct rdp_subsystem_config {
 	struct capture *capture;
 	struct input *input;
 	unsigned max_fps;
+	bool no_gfx; /* keep clients off the graphics pipeline (H.264) */
 	struct rdp_subsystem_hooks hooks;
 };
 

@@ -43,6 +43,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(o.state_dir, "/run/lifeline");
 	ck_assert_str_eq(o.capture, "test");
 	ck_assert_ptr_null(o.bind);
+	ck_assert(o.gfx);
 	server_options_finish(&o);
 }
 END_TEST
@@ -57,7 +58,7 @@ START_TEST(every_option)
 			       "--expire=90s", "--max-failures=3", "--failure-delay=250ms",
 			       "--handshake-timeout=2s", "--view-only",
 			       "--capture=test:size=800x600", "--injector=recording:path=/tmp/r",
-			       "--info-format=json", "--max-fps=15"),
+			       "--info-format=json", "--max-fps=15", "--gfx=no"),
 			 0);
 	ck_assert_str_eq(o.state_dir, "/tmp/x");
 	ck_assert_str_eq(o.control_path, "/tmp/c.sock");
@@ -74,6 +75,7 @@ START_TEST(every_option)
 	ck_assert_str_eq(o.injector, "recording:path=/tmp/r");
 	ck_assert(o.info_json);
 	ck_assert_uint_eq(o.max_fps, 15);
+	ck_assert(!o.gfx);
 	server_options_finish(&o);
 }
 END_TEST
@@ -118,6 +120,7 @@ static const struct {
 	{ "--capture=", "--capture" },
 	{ "--info-format=xml", "--info-format" },
 	{ "--max-fps=0", "--max-fps" },
+	{ "--gfx=h264", "--gfx" },
 	{ "--no-such-option", "unknown option" },
 	{ "stray", "unexpected argument" },
 };

@@ -1,0 +1,199 @@
+#include "control-event.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	enum shell_control_kind kind;
+} event_names[] = {
+	{ "state", SHELL_CONTROL_STATE },
+	{ "ready", SHELL_CONTROL_READY },
+	{ "auth-failed", SHELL_CONTROL_AUTH_FAILED },
+	{ "refused", SHELL_CONTROL_REFUSED },
+	{ "connected", SHELL_CONTROL_CONNECTED },
+	{ "disconnected", SHELL_CONTROL_DISCONNECTED },
+	{ "revoked", SHELL_CONTROL_REVOKED },
+	{ "expired", SHELL_CONTROL_EXPIRED },
+	{ "ended", SHELL_CONTROL_ENDED },
+	{ "view-only", SHELL_CONTROL_VIEW_ONLY },
+};
+
+int shell_remote_phase_from_string(const char *s, enum shell_remote_phase *ret)
+{
+	static const struct {
+		const char *name;
+		enum shell_remote_phase phase;
+	} phases[] = {
+		{ "active", SHELL_REMOTE_WAITING },  { "in-use", SHELL_REMOTE_IN_USE },
+		{ "revoked", SHELL_REMOTE_REVOKED }, { "expired", SHELL_REMOTE_EXPIRED },
+		{ "ended", SHELL_REMOTE_ENDED },
+	};
+
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		if (strcmp(s, phases[i].name) == 0) {
+			*ret = phases[i].phase;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void copy_str(struct json_object *o, const char *key, char *dst, size_t size)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)) {
+		snprintf(dst, size, "%s", json_object_get_string(v));
+	}
+}
+
+static int get_int(struct json_object *o, const char *key, int def)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)) {
+		return json_object_get_int(v);
+	}
+	return def;
+}
+
+static bool get_bool(struct json_object *o, const char *key, bool def)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_boolean)) {
+		return json_object_get_boolean(v);
+	}
+	return def;
+}
+
+static void parse_info(struct json_object *o, struct shell_control_event *ev)
+{
+	struct json_object *info, *addrs;
+	struct shell_conninfo *ci = &ev->info;
+
+	if (!json_object_object_get_ex(o, "info", &info) ||
+	    !json_object_is_type(info, json_type_object)) {
+		return;
+	}
+	ev->has_info = true;
+	copy_str(info, "ticket", ci->ticket, sizeof(ci->ticket));
+	ci->port = (unsigned)get_int(info, "port", 0);
+	copy_str(info, "sha256_fingerprint", ci->sha256_fingerprint,
+		 sizeof(ci->sha256_fingerprint));
+	copy_str(info, "security", ci->security, sizeof(ci->security));
+	copy_str(info, "user", ci->user, sizeof(ci->user));
+	copy_str(info, "hostname", ci->hostname, sizeof(ci->hostname));
+	if (json_object_object_get_ex(info, "addresses", &addrs) &&
+	    json_object_is_type(addrs, json_type_array)) {
+		size_t n = json_object_array_length(addrs);
+
+		for (size_t i = 0; i < n && ci->n_addresses < SHELL_MAX_ADDRESSES; i++) {
+			struct json_object *a = json_object_array_get_idx(addrs, i);
+
+			if (json_object_is_type(a, json_type_string)) {
+				snprintf(ci->addresses[ci->n_addresses++], sizeof(ci->addresses[0]),
+					 "%s", json_object_get_string(a));
+			}
+		}
+	}
+}
+
+int shell_control_parse(const char *line, size_t len, struct shell_control_event *ret)
+{
+	struct json_tokener *tok;
+	struct json_object *o, *v;
+	struct shell_control_event ev = { 0 };
+	int r = -EINVAL;
+
+	tok = json_tokener_new();
+	if (!tok) {
+		return -ENOMEM;
+	}
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object)) {
+		goto out;
+	}
+	if (json_object_object_get_ex(o, "reply", &v) && json_object_is_type(v, json_type_string)) {
+		if (strcmp(json_object_get_string(v), "ok") == 0) {
+			ev.kind = SHELL_CONTROL_REPLY_OK;
+		} else {
+			ev.kind = SHELL_CONTROL_REPLY_ERROR;
+			copy_str(o, "message", ev.reason, sizeof(ev.reason));
+		}
+		r = 0;
+		goto out;
+	}
+	if (!json_object_object_get_ex(o, "event", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		goto out;
+	}
+	ev.kind = SHELL_CONTROL_UNKNOWN;
+	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++) {
+		if (strcmp(json_object_get_string(v), event_names[i].name) == 0) {
+			ev.kind = event_names[i].kind;
+		}
+	}
+	if (ev.kind == SHELL_CONTROL_STATE) {
+		struct json_object *st;
+
+		if (!json_object_object_get_ex(o, "state", &st) ||
+		    !json_object_is_type(st, json_type_string) ||
+		    shell_remote_phase_from_string(json_object_get_string(st), &ev.phase) < 0) {
+			goto out;
+		}
+		ev.since = (time_t)get_int(o, "since", 0);
+	}
+	parse_info(o, &ev);
+	copy_str(o, "peer", ev.peer, sizeof(ev.peer));
+	copy_str(o, "user", ev.user, sizeof(ev.user));
+	copy_str(o, "reason", ev.reason, sizeof(ev.reason));
+	ev.failures = get_int(o, "failures", 0);
+	ev.remaining = get_int(o, "remaining", -1);
+	ev.view_only = get_bool(o, "view_only", get_bool(o, "enabled", false));
+	r = 0;
+out:
+	if (r == 0) {
+		*ret = ev;
+	}
+	shell_conninfo_wipe(&ev.info);
+	json_object_put(o);
+	json_tokener_free(tok);
+	return r;
+}
+
+int shell_control_format(enum shell_command cmd, bool enabled, char *buf, size_t size)
+{
+	int n;
+
+	switch (cmd) {
+	case SHELL_COMMAND_END_SESSION:
+		n = snprintf(buf, size, "{\"command\":\"end-session\"}\n");
+		break;
+	case SHELL_COMMAND_NEW_TICKET:
+		n = snprintf(buf, size, "{\"command\":\"new-ticket\"}\n");
+		break;
+	case SHELL_COMMAND_VIEW_ONLY:
+		n = snprintf(buf, size, "{\"command\":\"view-only\",\"enabled\":%s}\n",
+			     enabled ? "true" : "false");
+		break;
+	case SHELL_COMMAND_STATUS:
+		n = snprintf(buf, size, "{\"command\":\"status\"}\n");
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (n < 0 || (size_t)n >= size) {
+		return -ENOSPC;
+	}
+	return n;
+}
+
+void shell_conninfo_wipe(struct shell_conninfo *info)
+{
+	explicit_bzero(info->ticket, sizeof(info->ticket));
+}

@@ -1,0 +1,65 @@
+#pragma once
+
+/*
+ * Keyboard and pointer through libinput (udev, seat0) and xkbcommon. Each device is local or
+ * remote: the helpdesk's uinput devices ("Lifeline remote keyboard", "Lifeline remote pointer")
+ * and, unless trusted, any other virtual (uinput) device count as remote. Local and remote keys
+ * have separate xkb states, so a modifier the helpdesk holds never changes what local keys do.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "state.h"
+
+#define SHELL_REMOTE_DEVICE_PREFIX "Lifeline remote"
+
+struct shell_input;
+
+struct shell_input_listener {
+	/* A key press or auto-repeat. */
+	void (*key)(void *data, const struct shell_key *key);
+	/* The pointer moved to (x, y) in screen pixels. */
+	void (*motion)(void *data, int x, int y, enum shell_source source);
+	/* A button (BTN_LEFT, ...) went down or up at the pointer position. */
+	void (*button)(void *data, int x, int y, uint32_t button, bool pressed,
+		       enum shell_source source);
+	/* Wheel: positive = towards the user (scroll down), in notches. */
+	void (*scroll)(void *data, double notches, enum shell_source source);
+};
+
+struct shell_input_options {
+	const char *seat;
+	/* Count virtual (uinput) devices other than the helpdesk's as local. */
+	bool trust_virtual;
+	/* xkb layout and variant ("us", "de" + "nodeadkeys"). */
+	const char *layout;
+	const char *variant;
+};
+
+int shell_input_create(const struct shell_input_options *opts,
+		       const struct shell_input_listener *listener, void *data,
+		       struct shell_input **ret);
+void shell_input_destroy(struct shell_input *in);
+
+/* The libinput fd, and the key-repeat timer fd; poll both. */
+int shell_input_get_fd(const struct shell_input *in);
+int shell_input_get_repeat_fd(const struct shell_input *in);
+int shell_input_dispatch(struct shell_input *in);
+int shell_input_dispatch_repeat(struct shell_input *in);
+
+/* The screen size, for absolute pointers and for clamping. */
+void shell_input_set_screen(struct shell_input *in, int width, int height);
+
+/* Switches the keyboard layout. -EINVAL if xkb does not know it (the old one stays). */
+int shell_input_set_layout(struct shell_input *in, const char *layout, const char *variant);
+
+/* Whether a device called `name` at `syspath` is the helpdesk's (pure; tests use it). */
+enum shell_source shell_input_classify(const char *name, const char *syspath, bool trust_virtual);
+
+/*
+ * Splits "de", "de:nodeadkeys" or "de(nodeadkeys)" into layout and variant. Only letters,
+ * digits, '_' and '-' are allowed. 0 or -EINVAL.
+ */
+int shell_input_parse_layout(const char *spec, char *layout, size_t layout_size, char *variant,
+			     size_t variant_size);

@@ -1,0 +1,35 @@
+#include "tools.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const struct shell_tool builtin_tools[] = {
+	{ "remote", "Remote Connection", "Let the helpdesk see and drive this screen",
+	  SHELL_TOOL_REMOTE, SHELL_TOOL_SINGLE },
+	{ "shell", "Shell", "A command line as root", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_RESPAWN | SHELL_TOOL_AT_START },
+	{ "network", "Network", "Addresses; DHCP or a static address", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE },
+	{ "sysinfo", "System information", "Disks, memory, CPU, kernel log", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE },
+	{ "keyboard", "Keyboard layout", "Choose the layout of this keyboard", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE | SHELL_TOOL_SETS_KEYMAP },
+	{ "reboot", "Reboot", "Restart the computer", SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE },
+	{ "poweroff", "Power off", "Turn the computer off", SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE },
+};
+
+const struct shell_tool *shell_tools_builtin(size_t *ret_count)
+{
+	*ret_count = sizeof(builtin_tools) / sizeof(builtin_tools[0]);
+	return builtin_tools;
+}
+
+int shell_tools_find(const struct shell_tool *tools, size_t count, const char *id)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(tools[i].id, id) == 0) {
+			return (int)i;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,231 @@
+"""lifeline-shell against the real lifeline-server, on this machine (no VM, no devices).
+
+The shell runs with the headless display and no input devices; it starts the server (test capture
+source, recording injector) exactly as on the console, and writes its marker lines to an
+--announce file that the scenarios follow.  Python 3 standard library only; every wait is
+bounded; every process started here is ended by its pid.
+
+Usage: shell_local.py SCENARIO   (exit 0 pass, 1 fail, 77 skip)
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+class Env:
+    def __init__(self):
+        self.shell = os.environ.get('LIFELINE_SHELL')
+        self.server = os.environ.get('LIFELINE_SERVER')
+        self.tools = os.environ.get('LIFELINE_SHELL_TOOLS')
+        if not (self.shell and self.server and self.tools):
+            raise SystemExit(EXIT_SKIP)
+        # short path: the control socket must fit in sun_path
+        self.dir = tempfile.mkdtemp(prefix='llsh-', dir='/tmp')
+        self.state = os.path.join(self.dir, 'st')
+        self.socket = os.path.join(self.state, 'control.sock')
+        self.announce = os.path.join(self.dir, 'announce.log')
+        self.server_log = os.path.join(self.dir, 'server.log')
+        self.procs = []
+        self.server_pids = set()
+        self.logs = []
+
+    def start_shell(self, *extra, name='shell'):
+        err = os.path.join(self.dir, '%s-%d.err' % (name, len(self.procs)))
+        args = [self.shell, '--display=headless', '--size=1024x768', '--no-input',
+                '--tools-dir=' + self.tools, '--announce=' + self.announce,
+                '--socket=' + self.socket, '--server=' + self.server,
+                '--server-arg=--state-dir=' + self.state,
+                '--server-arg=--capture=test:size=1024x768,mode=static',
+                '--server-arg=--bind=127.0.0.1', '--server-log=' + self.server_log,
+                '--hostname=recovery-pc', '--address=192.0.2.10'] + list(extra)
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=open(err, 'w'))
+        self.procs.append(p)
+        self.logs.append(err)
+        return p
+
+    def read_announce(self):
+        try:
+            with open(self.announce) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ''
+
+    def wait_line(self, pattern, after=0, timeout=30):
+        """Waits for a marker line matching `pattern` at offset >= after; returns the match."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while time.monotonic() < deadline:
+            text = self.read_announce()
+            m = rx.search(text, after)
+            if m:
+                return m
+            time.sleep(0.05)
+        raise Failure('no line matching %r in %ss' % (pattern, timeout))
+
+    def note_server_pid(self):
+        for log in self.logs:
+            with open(log) as f:
+                for m in re.finditer(r'started lifeline-server \(pid (\d+)\)', f.read()):
+                    self.server_pids.add(int(m.group(1)))
+
+    def control(self, command):
+        """Sends one command on the control socket as a second client; returns the reply."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.socket)
+        f = s.makefile('rwb')
+        json.loads(f.readline())  # the greeting state event
+        f.write((json.dumps(command) + '\n').encode())
+        f.flush()
+        reply = json.loads(f.readline())
+        s.close()
+        return reply
+
+    def cleanup(self, failed):
+        self.note_server_pid()
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        for pid in self.server_pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        if failed:
+            for path in self.logs + [self.announce, self.server_log]:
+                if os.path.exists(path):
+                    print('---- %s' % path)
+                    with open(path, errors='replace') as f:
+                        print(f.read())
+
+
+def scenario_remote_panel(e):
+    """Remote Connection picked at start: the server starts, the ticket is drawn, the marker
+    line carries ticket, port and addresses, and the screenshot is written."""
+    png = os.path.join(e.dir, 'remote.png')
+    p = e.start_shell('--open=remote', '--screenshot=' + png, '--exit-after-frame')
+    check(p.wait(60) == 0, 'shell exited with %s' % p.returncode)
+    m = e.wait_line(r'remote waiting ticket=(\d{3}-\d{3}-\d{3}) port=(\d+) addresses=(\S*) '
+                    r'sha256=([0-9A-F:]+)')
+    e.wait_line(r'ticket on screen [0-9.]+ s after start')
+    with open(os.path.join(e.state, 'connection.json')) as f:
+        info = json.load(f)
+    check(info['ticket'] == m.group(1), 'ticket differs from connection.json')
+    check(int(m.group(2)) == info['port'], 'port differs')
+    check(m.group(4) == info['sha256_fingerprint'], 'fingerprint differs')
+    check(os.path.getsize(png) > 10000, 'no screenshot')
+    # the server keeps running after the shell is gone (a session survives a shell restart)
+    e.note_server_pid()
+    check(len(e.server_pids) == 1, 'server pid not logged')
+    pid = next(iter(e.server_pids))
+    os.kill(pid, 0)
+
+
+def scenario_restart_attach(e):
+    """A shell killed by SIGKILL is restarted: the new one attaches to the running server and
+    shows the same ticket; then an end-session on the socket reaches it as 'ended'."""
+    p = e.start_shell('--open=remote')
+    first = e.wait_line(r'remote waiting ticket=(\S+) port=(\d+)')
+    e.wait_line(r'ticket on screen')
+    e.note_server_pid()
+    p.send_signal(signal.SIGKILL)
+    p.wait(10)
+    mark = len(e.read_announce())
+    p2 = e.start_shell()
+    second = e.wait_line(r'remote waiting ticket=(\S+) port=(\d+)', after=mark)
+    check(second.group(1) == first.group(1) and second.group(2) == first.group(2),
+          'the restarted shell shows another ticket')
+    check(p2.poll() is None, 'restarted shell died')
+    reply = e.control({'command': 'end-session'})
+    check(reply.get('reply') == 'ok', 'end-session: %r' % reply)
+    e.wait_line(r'remote ended', after=mark)
+    reply = e.control({'command': 'new-ticket'})
+    check(reply.get('reply') == 'ok', 'new-ticket: %r' % reply)
+    third = e.wait_line(r'remote waiting ticket=(\S+)', after=second.end())
+    check(third.group(1) != first.group(1), 'new ticket equals the old one')
+
+
+def scenario_events(e):
+    """Failed attempts and view-only from the server show up in the shell."""
+    e.start_shell('--open=remote')
+    e.wait_line(r'ticket on screen')
+    reply = e.control({'command': 'view-only', 'enabled': True})
+    check(reply.get('reply') == 'ok', 'view-only: %r' % reply)
+    e.wait_line(r'view-only on')
+    reply = e.control({'command': 'view-only', 'enabled': False})
+    e.wait_line(r'view-only off')
+
+
+def scenario_bad_options(e):
+    """An unknown display backend and bad options are errors (exit 2) with a message."""
+    for args in (['--display=vnc'], ['--size=12'], ['--nonsense'], ['extra-arg']):
+        p = subprocess.run([e.shell, '--no-input'] + args, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=20,
+                           env=dict(os.environ, LIFELINE_SHELL_DISPLAY='headless'))
+        check(p.returncode == 2, '%s: exit %s' % (args, p.returncode))
+        check('lifeline-shell' in p.stderr or 'Usage' in p.stderr, '%s: no message' % args)
+    p = subprocess.run([e.shell, '--no-input', '--no-vt'], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=20,
+                       env=dict(os.environ, LIFELINE_SHELL_DISPLAY='nonesuch'))
+    check(p.returncode == 2 and 'unknown display backend' in p.stderr,
+          'LIFELINE_SHELL_DISPLAY=nonesuch: %s %r' % (p.returncode, p.stderr))
+    p = subprocess.run([e.shell, '--version'], capture_output=True, text=True, timeout=20)
+    check(p.returncode == 0 and p.stdout.startswith('lifeline-shell '), 'version')
+
+
+SCENARIOS = {
+    'remote-panel': scenario_remote_panel,
+    'restart-attach': scenario_restart_attach,
+    'events': scenario_events,
+    'bad-options': scenario_bad_options,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print('usage: shell_local.py {%s}' % ','.join(SCENARIOS), file=sys.stderr)
+        return EXIT_FAIL
+    e = Env()
+    failed = True
+    try:
+        SCENARIOS[sys.argv[1]](e)
+        failed = False
+        print('PASS %s' % sys.argv[1])
+        return EXIT_PASS
+    except Failure as ex:
+        print('FAIL %s: %s' % (sys.argv[1], ex))
+        return EXIT_FAIL
+    except Exception:
+        traceback.print_exc()
+        return EXIT_FAIL
+    finally:
+        e.cleanup(failed)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,15 @@
+#include <stdlib.h>
+
+#include "shell-test.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(test_suite());
+	int failed;
+
+	/* With TAP going to stdout (CK_TAP_LOG_FILE_NAME=-), keep Check's own summary out of it. */
+	srunner_run_all(sr, getenv("CK_TAP_LOG_FILE_NAME") ? CK_SILENT : CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

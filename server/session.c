@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -19,6 +20,8 @@ struct session {
 	enum ticket_state reported; /* last state announced, to send revoked/expired once */
 	const void *controller;     /* the connected client, or NULL */
 	char controller_peer[64];
+	char controller_user[64];
+	int64_t controller_since; /* wall clock, seconds since the epoch */
 	bool view_only;
 	struct json_object *info;
 };
@@ -280,6 +283,8 @@ int session_connected(struct session *s, const void *client, const char *peer, c
 	}
 	s->controller = client;
 	snprintf(s->controller_peer, sizeof(s->controller_peer), "%s", peer);
+	snprintf(s->controller_user, sizeof(s->controller_user), "%s", user ? user : "");
+	s->controller_since = (int64_t)time(NULL);
 	ticket_policy_connected(&s->policy, s->cb.now_ms(s->cb.userdata));
 	s->reported = TICKET_STATE_IN_USE;
 	view_only = s->view_only;
@@ -288,6 +293,7 @@ int session_connected(struct session *s, const void *client, const char *peer, c
 	ev = event_new("connected");
 	add_str(ev, "peer", peer);
 	add_str(ev, "user", user);
+	json_object_object_add(ev, "since", json_object_new_int64(s->controller_since));
 	json_object_object_add(ev, "view_only", json_object_new_boolean(view_only));
 	log_info("helpdesk connected from %s as '%s'%s", peer, user ? user : "",
 		 view_only ? " (view only)" : "");
@@ -422,6 +428,8 @@ struct json_object *session_state_event(struct session *s)
 		json_object_new_int(s->have_ticket ? (int)ticket_policy_failures(&s->policy) : 0));
 	if (s->controller) {
 		add_str(ev, "peer", s->controller_peer);
+		add_str(ev, "user", s->controller_user);
+		json_object_object_add(ev, "since", json_object_new_int64(s->controller_since));
 	}
 	pthread_mutex_unlock(&s->lock);
 	return ev;

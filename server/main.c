@@ -48,6 +48,7 @@ struct app {
 	char *cert_path, *key_path, *info_path, *control_path;
 	char hostname[256];
 	uint16_t port;
+	bool usage_error; /* a bad --capture/--injector spec: exit 2 like other bad options */
 };
 
 static uint64_t mono_ms(void *userdata)
@@ -288,11 +289,13 @@ static int setup(struct app *app)
 	r = capture_create(app->opt.capture, &app->capture, err, sizeof(err));
 	if (r < 0) {
 		log_error("--capture=%s: %s", app->opt.capture, err);
+		app->usage_error = r == -EINVAL;
 		return r;
 	}
 	r = injector_create(app->opt.injector, &app->injector, err, sizeof(err));
 	if (r < 0) {
 		log_error("--injector=%s: %s", app->opt.injector, err);
+		app->usage_error = r == -EINVAL;
 		return r;
 	}
 	r = input_new(app->injector, &app->input);
@@ -447,8 +450,10 @@ int main(int argc, char **argv)
 
 	r = setup(&app);
 	if (r < 0) {
+		bool usage = app.usage_error;
+
 		teardown(&app);
-		return 1;
+		return usage ? 2 : 1;
 	}
 	for (;;) {
 		uint64_t wait = session_tick(app.session);

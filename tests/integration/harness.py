@@ -29,7 +29,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
@@ -162,7 +161,8 @@ def parse_xwd(data):
     byte_order, bpp, bpl = card(7), card(11), card(12)
     rmask, gmask, bmask = card(14), card(15), card(16)
     ncolors = card(19)
-    check(fmt == 2 and bpp == 32 and depth in (24, 32), f'unexpected xwd format {fmt}/{depth}/{bpp}')
+    check(fmt == 2 and bpp == 32 and depth in (24, 32),
+          f'unexpected xwd format {fmt}/{depth}/{bpp}')
     check((rmask, gmask, bmask) == (0xFF0000, 0xFF00, 0xFF), 'unexpected xwd colour masks')
     off = header_size + ncolors * 12
     pix = data[off:off + bpl * h]
@@ -192,7 +192,8 @@ def compare_exact(img, w, h, n=0, s=0, limit=10):
             if got != want:
                 count += 1
                 if len(examples) < limit:
-                    examples.append('(%d,%d) got #%02X%02X%02X want #%02X%02X%02X' % (x, y, *got, *want))
+                    examples.append('(%d,%d) got #%02X%02X%02X want #%02X%02X%02X'
+                                    % (x, y, *got, *want))
     return count, examples
 
 
@@ -251,17 +252,21 @@ def read_block_slot(img, w, h):
 class Proc:
     """A child process with its output in a log file."""
 
-    def __init__(self, h, name, argv, env=None, stdin=subprocess.DEVNULL, pass_fds=()):
+    def __init__(self, h, name, argv, env=None, stdin=subprocess.DEVNULL, pass_fds=(),
+                 separate_stderr=False):
         self.name = name
         self.argv = argv
         self.log_path = os.path.join(h.tmp, f'{name}.log')
         self.log_file = open(self.log_path, 'wb')
+        self.err_path = os.path.join(h.tmp, f'{name}.stderr') if separate_stderr else None
+        self.err_file = open(self.err_path, 'wb') if separate_stderr else None
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
         self.started = time.monotonic()
         self.p = subprocess.Popen(argv, stdin=stdin, stdout=self.log_file,
-                      stderr=subprocess.STDOUT, env=full_env, pass_fds=pass_fds)
+                                  stderr=self.err_file or subprocess.STDOUT, env=full_env,
+                                  pass_fds=pass_fds)
         self.pid = self.p.pid
         h._procs.append(self)
         h.log(f'started {name} pid {self.pid}: {shlex.join(argv)}')
@@ -280,9 +285,19 @@ class Proc:
             raise Failure(f'{self.name} (pid {self.pid}) still running after {timeout} s')
 
     def output(self):
-        self.log_file.flush()
-        with open(self.log_path, 'rb') as f:
-            return f.read().decode('utf-8', 'replace')
+        """stdout (and stderr unless it is kept separately)."""
+        return self._read(self.log_file, self.log_path)
+
+    def stderr(self):
+        """stderr when it is kept separately (the server's log)."""
+        return self._read(self.err_file, self.err_path) if self.err_path else ''
+
+    @staticmethod
+    def _read(f, path):
+        if not f.closed:
+            f.flush()
+        with open(path, 'rb') as rf:
+            return rf.read().decode('utf-8', 'replace')
 
     def signal(self, sig):
         if self.alive():
@@ -299,6 +314,8 @@ class Proc:
             except ProcessLookupError:
                 pass
         self.log_file.close()
+        if self.err_file:
+            self.err_file.close()
 
 
 class Display:
@@ -307,8 +324,8 @@ class Display:
         r, w = os.pipe2(os.O_CLOEXEC)
         os.set_inheritable(w, True)
         self.proc = Proc(h, 'xvfb', ['Xvfb', '-displayfd', str(w), '-screen', '0',
-                        f'{width}x{height}x24', '-nolisten', 'tcp', '-noreset'],
-                 pass_fds=(w,))
+                                     f'{width}x{height}x24', '-nolisten', 'tcp', '-noreset'],
+                         pass_fds=(w,))
         os.close(w)
         try:
             buf = b''
@@ -329,7 +346,7 @@ class Display:
 
     def run(self, argv, timeout=10, check_rc=True):
         r = subprocess.run(argv, env=dict(os.environ, **self.env), capture_output=True,
-                   timeout=timeout, stdin=subprocess.DEVNULL)
+                           timeout=timeout, stdin=subprocess.DEVNULL)
         if check_rc and r.returncode != 0:
             raise Failure(f'{shlex.join(argv)} failed ({r.returncode}): {r.stderr.decode()}')
         return r
@@ -412,15 +429,18 @@ class Control:
             msg = self._read(max(0.0, deadline - time.monotonic()))
             if msg is None:
                 raise Failure(f'no "{name}" event within {timeout} s '
-                          f'(pending: {self.pending})')
+                              f'(pending: {self.pending})')
             if match(msg):
                 return msg
             self.pending.append(msg)
 
     def drain(self, timeout=0.0):
         """Read whatever is available now; returns every pending event and clears them."""
-        while self._read(timeout) is not None:
-            pass
+        while True:
+            msg = self._read(timeout)
+            if msg is None:
+                break
+            self.pending.append(msg)
         out, self.pending = self.pending, []
         return out
 
@@ -444,7 +464,7 @@ class Server:
     """lifeline-server on the test source with the recording injector."""
 
     def __init__(self, h, capture='test:size=1024x768,mode=static', security=None,
-             bind='127.0.0.1', port=None, extra=(), ready_timeout=20.0, name='server'):
+                 bind='127.0.0.1', port=None, extra=(), ready_timeout=20.0, name='server'):
         self.h = h
         self.state_dir = os.path.join(h.tmp, f'{name}-state')
         self.recording = os.path.join(h.tmp, f'{name}-recording.txt')
@@ -456,13 +476,13 @@ class Server:
                 size = part[5:]
         self.width, self.height = (int(v) for v in size.split('x'))
         argv = [h.server_bin, f'--state-dir={self.state_dir}', f'--port-range={self.port}',
-            f'--capture={capture}', f'--injector=recording:path={self.recording}']
+                f'--capture={capture}', f'--injector=recording:path={self.recording}']
         if bind:
             argv.append(f'--bind={bind}')
         if security:
             argv.append(f'--security={security}')
         argv += list(extra)
-        self.proc = Proc(h, name, argv)
+        self.proc = Proc(h, name, argv, separate_stderr=True)
         self.started = self.proc.started
         self.info = None
         self.control_path = os.path.join(self.state_dir, 'control.sock')
@@ -525,7 +545,7 @@ class Server:
             return wait_until(found, timeout, what or f'recording {expected}')
         except Failure:
             raise Failure(f'recording lacks {expected} in order after line {start}; '
-                      f'got: {self.recorded()[start:]}')
+                          f'got: {self.recorded()[start:]}')
 
     def pid_cpu_ticks(self):
         with open(f'/proc/{self.proc.pid}/stat') as f:
@@ -546,7 +566,7 @@ class Client:
     }
 
     def __init__(self, h, display, server=None, user='helpdesk', password=None, codec='lossless',
-             extra=(), argv=None, name=None, pin=None, security=None):
+                 extra=(), argv=None, name=None, pin=None, security=None):
         self.h = h
         self.display = display
         self.server = server
@@ -557,12 +577,12 @@ class Client:
             fp = server.fingerprint if pin is None else pin
             sec = security or server.info.get('security', 'nla')
             argv = ['xfreerdp', f'/v:127.0.0.1:{server.port}', f'/u:{user}', f'/p:{pw}',
-                f'/cert:deny,fingerprint:sha256:{fp}', f'/sec:{sec}',
-                *self.CODECS[codec], *extra]
+                    f'/cert:deny,fingerprint:sha256:{fp}', f'/sec:{sec}',
+                    *self.CODECS[codec], *extra]
         cfg = os.path.join(h.tmp, 'xdg-client')
         os.makedirs(cfg, exist_ok=True)
         self.proc = Proc(h, self.name, argv,
-                 env=dict(display.env, XDG_CONFIG_HOME=cfg, HOME=h.tmp))
+                         env=dict(display.env, XDG_CONFIG_HOME=cfg, HOME=h.tmp))
         self.window = None
 
     def alive(self):
@@ -572,9 +592,9 @@ class Client:
         def find():
             if not self.proc.alive():
                 raise Failure(f'{self.name} exited with {self.proc.returncode()} '
-                          'before its window appeared')
+                              'before its window appeared')
             r = self.display.run(['xdotool', 'search', '--onlyvisible', '--pid',
-                          str(self.proc.pid)], check_rc=False)
+                                  str(self.proc.pid)], check_rc=False)
             ids = r.stdout.split()
             return int(ids[0]) if ids else None
         self.window = wait_until(find, timeout, f'the {self.name} window', interval=0.1)
@@ -592,7 +612,7 @@ class Client:
         def probe():
             if not self.proc.alive():
                 raise Failure(f'{self.name} exited with {self.proc.returncode()} '
-                          f'while waiting for {what}')
+                              f'while waiting for {what}')
             try:
                 img = self.screenshot()
             except (Failure, subprocess.TimeoutExpired):
@@ -622,7 +642,7 @@ class Client:
             img, _ = self.wait_picture(ok, timeout, 'the exact test pattern')
         except Failure as e:
             raise Failure(f'{e}; last mismatch: {result.get("cnt")} pixels, '
-                      f'e.g. {result.get("ex")}')
+                          f'e.g. {result.get("ex")}')
         return img
 
     def focus(self):
@@ -651,24 +671,34 @@ class StallClient:
         self.mode = mode
         self.sock = socket.create_connection(('127.0.0.1', port), timeout=10)
         self.conn = self.sock
-        self.started = time.monotonic()
+        self.started = self.stalled_at = time.monotonic()
         self.closed_at = None
+        self.refused_early = False  # the server closed it before the stall point
         h._stalls.append(self)
         if mode == 'tcp':
+            h.log('stall client (tcp) connected')
             return
-        # RDP_NEG_REQ: type 1, flags 0, length 8, requestedProtocols (1 = TLS, 2 = CredSSP)
-        neg = bytes([1, 0]) + (8).to_bytes(2, 'little') + protocols.to_bytes(4, 'little')
-        # X.224 Connection Request TPDU: length indicator, CR code, dst-ref, src-ref, class
-        x224 = bytes([6 + len(neg), 0xE0, 0, 0, 0, 0, 0]) + neg
-        tpkt = bytes([3, 0]) + (4 + len(x224)).to_bytes(2, 'big')
-        self.sock.sendall(tpkt + x224)
-        cc = self._recv_tpdu()
-        check(len(cc) >= 11 and cc[5] == 0xD0, f'no X.224 Connection Confirm: {cc.hex()}')
-        if mode == 'tls':
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            self.conn = ctx.wrap_socket(self.sock)
+        try:
+            # RDP_NEG_REQ: type 1, flags 0, length 8, requestedProtocols (1 TLS, 2 CredSSP)
+            neg = bytes([1, 0]) + (8).to_bytes(2, 'little') + protocols.to_bytes(4, 'little')
+            # X.224 Connection Request TPDU: length indicator, CR code, dst-ref, src-ref,
+            # class
+            x224 = bytes([6 + len(neg), 0xE0, 0, 0, 0, 0, 0]) + neg
+            tpkt = bytes([3, 0]) + (4 + len(x224)).to_bytes(2, 'big')
+            self.sock.sendall(tpkt + x224)
+            cc = self._recv_tpdu()
+            check(len(cc) >= 11 and cc[5] == 0xD0, f'no X.224 Connection Confirm: {cc.hex()}')
+            if mode == 'tls':
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                self.conn = ctx.wrap_socket(self.sock)
+        except (EOFError, OSError) as e:  # ssl.SSLError is an OSError
+            self.closed_at = time.monotonic()
+            self.refused_early = True
+            h.log(f'stall client ({mode}): the server closed the connection before the stall '
+                  f'point after {self.closed_at - self.started:.3f} s ({e!r})')
+            return
         self.stalled_at = time.monotonic()
         h.log(f'stall client ({mode}) stalled')
 
@@ -680,7 +710,8 @@ class StallClient:
         out = b''
         while len(out) < n:
             chunk = self.sock.recv(n - len(out))
-            check(chunk, 'server closed the connection during X.224')
+            if not chunk:
+                raise EOFError('server closed the connection during X.224')
             out += chunk
         return out
 
@@ -691,7 +722,7 @@ class StallClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([self.sock], [], [], left)
+            ready, _, _ = select.select([self.conn], [], [], left)
             if not ready:
                 continue
             try:
@@ -750,7 +781,7 @@ class Harness:
             msg = 'missing tools: ' + ', '.join(missing)
             if os.environ.get('CI'):
                 raise Failure(msg + ' (CI is set, so this is a failure; '
-                          'run tools/install-deps test)')
+                              'run tools/install-deps test)')
             raise Skip(msg)
 
     def require_server(self):
@@ -775,7 +806,7 @@ class Harness:
     def run_server_once(self, args, timeout=10):
         """Run lifeline-server to completion (bad options); returns CompletedProcess."""
         return subprocess.run([self.server_bin, *args], capture_output=True, timeout=timeout,
-                      stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL)
 
     def cleanup(self):
         for s in self._stalls:
@@ -794,7 +825,13 @@ class Harness:
         for p in self._procs:
             print(f'----- {p.name} (pid {p.pid}, exit {p.p.poll()}): {shlex.join(p.argv)}',
                   file=sys.stderr)
-            sys.stderr.write(p.output())
+            try:
+                sys.stderr.write(p.output())
+                if p.err_path:
+                    print(f'----- {p.name} stderr', file=sys.stderr)
+                    sys.stderr.write(p.stderr())
+            except Exception as e:
+                print(f'(cannot read the log: {e})', file=sys.stderr)
         for name in sorted(os.listdir(self.tmp)):
             if name.startswith('control-') or name.endswith('recording.txt'):
                 print(f'----- {name}', file=sys.stderr)

@@ -71,9 +71,22 @@ def wrong_ticket(h):
     c.wait_window()
     c.wait_pattern_exact()
     srv.ctl.event('connected', 10)
-    log = srv.proc.output()
-    digits = srv.ticket.replace('-', '')
-    check(digits not in log.replace('-', '').replace(' ', ''), 'the server log contains the ticket')
+    log = srv.proc.stderr()
+    for form in (srv.ticket, srv.ticket.replace('-', ''), wrong, wrong.replace('-', '')):
+        check(form not in log, f'the server log contains a ticket ({form})')
+    out = srv.proc.output()
+    check(srv.ticket in out, 'the server did not print the ticket on stdout')
+    c.stop()
+    srv.stop()
+
+    # every failure takes at least --failure-delay: one xfreerdp run makes two attempts
+    delay = 2.0
+    srv2 = h.server(capture=STATIC, extra=[f'--failure-delay={int(delay)}s'], name='server-delay')
+    _, dt = refused_run(h, d, srv2, wrong_of(srv2.ticket))
+    evs = expect_failures(h, srv2, 1, 2, 10)
+    h.log(f'--failure-delay={delay:.0f}s: the refused run took {dt:.2f} s for {len(evs)} attempts')
+    check(dt >= 2 * delay - 0.2, f'two failed attempts took only {dt:.2f} s with '
+          f'--failure-delay={delay:.0f}s')
     check('127.0.0.1' in log, 'the server log does not say where the failures came from')
 
 
@@ -114,7 +127,7 @@ def lockout(h):
 def expiry(h):
     d = h.xvfb()
     srv = h.server(capture=STATIC, extra=['--expire=3s', '--failure-delay=0'])
-    ev = srv.ctl.event('expired', 10)
+    srv.ctl.event('expired', 10)
     dt = time.monotonic() - srv.started
     h.log(f'expired event {dt:.2f} s after the server started')
     check(dt >= 2.5, f'the ticket expired too early ({dt:.2f} s for --expire=3s)')
@@ -156,7 +169,8 @@ def new_ticket(h):
     check(info.get('port') == srv.port, f'the port changed with the ticket: {info}')
     with open(f'{srv.state_dir}/connection.json') as f:
         on_disk = harness.json.load(f)
-    check(on_disk.get('ticket') == info['ticket'], 'connection.json not updated with the new ticket')
+    check(on_disk.get('ticket') == info['ticket'],
+          'connection.json not updated with the new ticket')
     refused_run(h, d, srv, old)
     srv.info = info
     c = h.client(d, srv, codec='lossless')

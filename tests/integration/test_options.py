@@ -27,7 +27,8 @@ def expect_usage_error(h, args, mentions, config=None):
     check(err.strip(), f'{args}: no message on stderr')
     low = err.lower()
     for m in mentions:
-        check(m.lower() in low, f'{args} config={config!r}: message does not mention {m!r}: {err!r}')
+        check(m.lower() in low,
+              f'{args} config={config!r}: message does not mention {m!r}: {err!r}')
     check(not r.stdout.strip(), f'{args}: printed on stdout: {r.stdout!r}')
     check('Traceback' not in err and 'Segmentation' not in err, f'{args}: crashed: {err!r}')
 
@@ -53,8 +54,16 @@ def bad_options(h):
         (['--no-such-option'], ['no-such-option']),
         (['extra-argument'], ['extra-argument']),
     ]
+    failures = []
+
+    def attempt(*a, **kw):
+        try:
+            expect_usage_error(h, *a, **kw)
+        except harness.Failure as e:
+            h.log(f'FAILED: {e}')
+            failures.append(str(e))
     for args, mentions in cases:
-        expect_usage_error(h, args, mentions)
+        attempt(args, mentions)
     configs = [
         ('[server]\nsecurity = maybe\n', ['security', 'maybe']),
         ('[server]\nport-range = 99999\n', ['port-range', '99999']),
@@ -64,13 +73,14 @@ def bad_options(h):
         ('this is not an ini file\n', ['line 1']),
     ]
     for text, mentions in configs:
-        expect_usage_error(h, [], mentions, config=text)
+        attempt([], mentions, config=text)
     # a config file that does not exist
     r = h.run_server_once([f'--state-dir={h.tmp}/s', f'--config={h.tmp}/missing.conf'])
     err = r.stderr.decode(errors='replace')
     h.log(f'missing config -> exit {r.returncode}: {err.strip()}')
-    check(r.returncode == 2 and 'missing.conf' in err,
-          f'missing config file: exit {r.returncode}, stderr {err!r}')
+    if not (r.returncode == 2 and 'missing.conf' in err):
+        failures.append(f'missing config file: exit {r.returncode}, stderr {err!r}')
+    check(not failures, f'{len(failures)} cases failed:\n' + '\n'.join(failures))
 
 
 def help_version(h):

@@ -72,9 +72,14 @@ def ticket_forms(h):
         c, ev = connect_and_check_exact(h, d, srv, user, password)
         disconnect(h, srv, c)
     check(not srv.ctl.events('auth-failed'), f'auth failures: {srv.ctl.events("auth-failed")}')
-    log = srv.proc.output()
-    check(digits not in log.replace('-', '').replace(' ', ''),
-          'the server log contains the ticket')
+    check_no_ticket(srv.proc.stderr(), t)
+
+
+def check_no_ticket(log, ticket):
+    digits = ticket.replace('-', '')
+    spaced = ticket.replace('-', ' ')
+    for form in (ticket, digits, spaced):
+        check(form not in log, f'the server log/output contains the ticket ({form})')
 
 
 def default_codec(h):
@@ -108,7 +113,8 @@ def printed_command(h):
     cmd = srv.info.get('xfreerdp')
     check(isinstance(cmd, str) and cmd, f'no xfreerdp command in connection.json: {srv.info}')
     argv = shlex.split(cmd)
-    h.log(f'printed command: {argv[:1] + [a if not a.startswith("/p:") else "/p:***" for a in argv[1:]]}')
+    shown = [a if not a.startswith('/p:') else '/p:***' for a in argv]
+    h.log(f'printed command: {shown}')
     check(os.path.basename(argv[0]) == 'xfreerdp', f'command does not run xfreerdp: {argv[0]}')
     pin = f'/cert:deny,fingerprint:sha256:{srv.fingerprint}'
     check(pin.lower() in [a.lower() for a in argv], f'command does not pin the certificate: {argv}')
@@ -120,17 +126,24 @@ def printed_command(h):
     if addrs:
         check(any(a.startswith('/v:') and addrs[0] in a for a in argv),
               f'command does not use the first address {addrs[0]}: {argv}')
-    # the certificate in the state dir has the advertised fingerprint
-    r = harness.subprocess.run(['openssl', 'x509', '-in', os.path.join(srv.state_dir, 'cert.pem'),
+    # the certificate in the state dir has the advertised fingerprint; the key is private
+    certs = [p for p in ('cert.pem', 'shadow/shadow.crt')
+             if os.path.exists(os.path.join(srv.state_dir, p))]
+    keys = [p for p in ('key.pem', 'shadow/shadow.key')
+            if os.path.exists(os.path.join(srv.state_dir, p))]
+    check(certs and keys, f'no certificate/key in the state dir: {os.listdir(srv.state_dir)}')
+    h.log(f'certificate files: {certs + keys}')
+    r = harness.subprocess.run(['openssl', 'x509', '-in', os.path.join(srv.state_dir, certs[0]),
                                 '-noout', '-fingerprint', '-sha256'], capture_output=True)
-    if r.returncode == 0:
-        fp = r.stdout.decode().strip().split('=', 1)[1]
-        check(fp.lower() == srv.fingerprint.lower(),
-              f'cert.pem fingerprint {fp} != advertised {srv.fingerprint}')
-    key = os.path.join(srv.state_dir, 'key.pem')
-    if os.path.exists(key):
-        mode = os.stat(key).st_mode & 0o777
-        check(mode == 0o600, f'key.pem mode {mode:o}, expected 600')
+    check(r.returncode == 0, f'openssl cannot read {certs[0]}: {r.stderr!r}')
+    fp = r.stdout.decode().strip().split('=', 1)[1]
+    check(fp.lower() == srv.fingerprint.lower(),
+          f'{certs[0]} fingerprint {fp} != advertised {srv.fingerprint}')
+    for k in keys:
+        mode = os.stat(os.path.join(srv.state_dir, k)).st_mode & 0o777
+        check(mode == 0o600, f'{k} mode {mode:o}, expected 600')
+    mode = os.stat(srv.state_dir).st_mode & 0o777
+    check(mode == 0o700, f'state dir mode {mode:o}, expected 700')
     mode = os.stat(os.path.join(srv.state_dir, 'connection.json')).st_mode & 0o777
     check(mode == 0o600, f'connection.json mode {mode:o}, expected 600')
 

@@ -73,6 +73,16 @@ static void sleep_until(void *userdata, uint64_t until_ms)
 	}
 }
 
+/* From the capture thread, once per change: say why the helpdesk sees no new picture. */
+static void on_capture_error(void *userdata, int err, const char *message)
+{
+	if (err < 0) {
+		log_warn("screen capture failed: %s", message && *message ? message : strerror(-err));
+	} else {
+		log_info("screen capture works again");
+	}
+}
+
 static void on_session_event(void *userdata, struct json_object *ev)
 {
 	struct app *app = userdata;
@@ -130,6 +140,31 @@ static void free_secret(char *s)
 	}
 }
 
+/* The displays the capture knows, so that the helpdesk can tell which one it sees. */
+static void add_monitors(struct app *app, struct json_object *info)
+{
+	struct capture_monitor mons[16];
+	struct json_object *arr;
+	size_t n = 0;
+
+	if (capture_list_monitors(app->capture, mons, 16, &n) < 0 || n == 0) {
+		return;
+	}
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "index", json_object_new_int((int)mons[i].index));
+		json_object_object_add(m, "name", json_object_new_string(mons[i].name));
+		json_object_object_add(m, "connected", json_object_new_boolean(mons[i].connected));
+		json_object_object_add(m, "shared", json_object_new_boolean(mons[i].shared));
+		json_object_object_add(m, "width", json_object_new_int((int)mons[i].width));
+		json_object_object_add(m, "height", json_object_new_int((int)mons[i].height));
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(info, "monitors", arr);
+}
+
 /* Render the connection info for the current ticket: file, control event, stdout. */
 static int publish_info(struct app *app)
 {
@@ -163,6 +198,14 @@ static int publish_info(struct app *app)
 		free_secret(json);
 		free_secret(text);
 		return -EINVAL;
+	}
+	add_monitors(app, info);
+	free_secret(json);
+	json = strdup(json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN));
+	if (!json) {
+		json_object_put(info);
+		free_secret(text);
+		return -ENOMEM;
 	}
 	{
 		char *line;
@@ -352,6 +395,7 @@ static int setup(struct app *app)
 							.input = app->input,
 							.max_fps = app->opt.max_fps,
 							.no_gfx = !app->opt.gfx };
+	app->subsystem.hooks.capture_error = on_capture_error;
 	r = rdp_server_start(
 		&(struct rdp_server_config){ .state_dir = app->opt.state_dir,
 					     .bind = app->opt.bind,

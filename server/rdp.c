@@ -473,13 +473,11 @@ int rdp_server_start(const struct rdp_server_config *cfg, struct rdp_server **re
 	srv->security = cfg->security;
 	srv->handshake_timeout_ms = cfg->handshake_timeout_ms;
 
-	cfg->subsystem->hooks = (struct rdp_subsystem_hooks){
-		.userdata = srv,
-		.authenticate = hook_authenticate,
-		.client_connect = hook_client_connect,
-		.client_disconnect = hook_client_disconnect,
-		.may_interact = hook_may_interact,
-	};
+	cfg->subsystem->hooks.userdata = srv;
+	cfg->subsystem->hooks.authenticate = hook_authenticate;
+	cfg->subsystem->hooks.client_connect = hook_client_connect;
+	cfg->subsystem->hooks.client_disconnect = hook_client_disconnect;
+	cfg->subsystem->hooks.may_interact = hook_may_interact;
 	rdp_subsystem_register(cfg->subsystem);
 
 	srv->shadow = shadow_server_new();

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "capture-drm.h"
+#include "capture-fbdev.h"
 #include "capture-test.h"
 #include "spec.h"
 
@@ -13,10 +15,16 @@ struct capture_backend {
 
 static const struct capture_backend backends[] = {
 	{ "test", capture_test_create },
+	{ "auto", capture_auto_create },
+	{ "drm", capture_drm_create },
+	{ "fbdev", capture_fbdev_create },
 };
 
 static const char *const backend_names[] = {
 	"test",
+	"auto",
+	"drm",
+	"fbdev",
 	NULL,
 };
 
@@ -83,6 +91,54 @@ void capture_destroy(struct capture *c)
 		return;
 	}
 	c->impl->destroy(c);
+}
+
+int capture_get_cursor(struct capture *c, struct capture_cursor *ret)
+{
+	if (!c->impl->get_cursor) {
+		return -EOPNOTSUPP;
+	}
+	return c->impl->get_cursor(c, ret);
+}
+
+int capture_list_monitors(struct capture *c, struct capture_monitor *ret, size_t max, size_t *ret_n)
+{
+	uint32_t w, h;
+	int r;
+
+	if (c->impl->list_monitors) {
+		return c->impl->list_monitors(c, ret, max, ret_n);
+	}
+	r = capture_get_size(c, &w, &h);
+	if (r < 0) {
+		return r;
+	}
+	if (max > 0) {
+		ret[0] = (struct capture_monitor){
+			.name = "screen",
+			.connected = true,
+			.active = true,
+			.shared = true,
+			.width = w,
+			.height = h,
+		};
+	}
+	*ret_n = 1;
+	return 0;
+}
+
+void capture_release(struct capture *c)
+{
+	if (c && c->impl->release) {
+		c->impl->release(c);
+	}
+}
+
+const char *capture_last_error(struct capture *c)
+{
+	const char *s = c->impl->last_error ? c->impl->last_error(c) : NULL;
+
+	return s ? s : "";
 }
 
 uint32_t capture_format_bpp(enum capture_format format)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "injector-recording.h"
+#include "injector-uinput.h"
 #include "spec.h"
 
 struct injector_backend {
@@ -13,10 +14,12 @@ struct injector_backend {
 
 static const struct injector_backend backends[] = {
 	{ "recording", injector_recording_create },
+	{ "uinput", injector_uinput_create },
 };
 
 static const char *const backend_names[] = {
 	"recording",
+	"uinput",
 	NULL,
 };
 
@@ -89,4 +92,20 @@ int injector_move_abs(struct injector *inj, uint32_t x, uint32_t y, uint32_t wid
 int injector_wheel(struct injector *inj, int32_t vertical_120, int32_t horizontal_120)
 {
 	return inj->impl->wheel(inj, vertical_120, horizontal_120);
+}
+
+int injector_set_screen(struct injector *inj, uint32_t width, uint32_t height)
+{
+	if (!inj->impl->set_screen) {
+		return -EOPNOTSUPP;
+	}
+	return inj->impl->set_screen(inj, width, height);
+}
+
+int injector_sync_locks(struct injector *inj, uint32_t locks)
+{
+	if (!inj->impl->sync_locks) {
+		return -EOPNOTSUPP;
+	}
+	return inj->impl->sync_locks(inj, locks);
 }

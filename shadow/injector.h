@@ -24,7 +24,17 @@ struct injector_impl {
 	int (*wheel)(struct injector *inj, int32_t vertical_120, int32_t horizontal_120);
 	/* Frees the backend; does not release keys (struct input does that first). */
 	void (*destroy)(struct injector *inj);
+
+	/* Optional. The screen is now width×height (before the moves on it); 0 or -errno. */
+	int (*set_screen)(struct injector *inj, uint32_t width, uint32_t height);
+	/* Optional. Make the machine's lock keys match locks (INJECTOR_LOCK_* bits, the values of
+	 * RDP's synchronize event) by tapping the lock keys that differ; 0 or -errno. */
+	int (*sync_locks)(struct injector *inj, uint32_t locks);
 };
+
+#define INJECTOR_LOCK_SCROLL 0x1u
+#define INJECTOR_LOCK_NUM    0x2u
+#define INJECTOR_LOCK_CAPS   0x4u
 
 /* Embedded as the first member of every backend's own struct. */
 struct injector {
@@ -43,3 +53,6 @@ int injector_key(struct injector *inj, uint16_t code, int value);
 int injector_move_abs(struct injector *inj, uint32_t x, uint32_t y, uint32_t width,
 		      uint32_t height);
 int injector_wheel(struct injector *inj, int32_t vertical_120, int32_t horizontal_120);
+/* Dispatchers for the optional members: -EOPNOTSUPP when the backend has none. */
+int injector_set_screen(struct injector *inj, uint32_t width, uint32_t height);
+int injector_sync_locks(struct injector *inj, uint32_t locks);

@@ -91,7 +91,25 @@ void input_set_screen(struct input *in, uint32_t w, uint32_t h)
 	pthread_mutex_lock(&in->lock);
 	in->width = w;
 	in->height = h;
+	if (w > 0 && h > 0) {
+		injector_set_screen(in->inj, w, h);
+	}
 	pthread_mutex_unlock(&in->lock);
+}
+
+int input_sync_locks(struct input *in, uint32_t locks)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&in->lock);
+	if (in->enabled) {
+		r = injector_sync_locks(in->inj, locks);
+		if (r == -EOPNOTSUPP) {
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&in->lock);
+	return r;
 }
 
 int input_key(struct input *in, uint16_t code, bool down)

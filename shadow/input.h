@@ -19,8 +19,13 @@ int input_new(struct injector *inj, struct input **ret);
 /* Releases everything held first, then frees. Accepts NULL. */
 void input_destroy(struct input *in);
 
-/* The screen size that input_move() clamps to and passes to the injector. */
+/* The screen size that input_move() clamps to and passes to the injector; the injector hears
+ * of it at once (injector_set_screen) when it cares. */
 void input_set_screen(struct input *in, uint32_t w, uint32_t h);
+
+/* Make the machine's lock keys match locks (INJECTOR_LOCK_* bits) when input is enabled;
+ * 0 also when the injector cannot (-EOPNOTSUPP is not an error here). */
+int input_sync_locks(struct input *in, uint32_t locks);
 
 /* Key or button (evdev KEY_* or BTN_*, 1..KEY_MAX) down or up. Down on an already held code →
  * value 2 (repeat). Up on a code that is not held → dropped (returns 0). Disabled → dropped.

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/input-event-codes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,13 @@ struct lifeline_subsystem {
 	rdpShadowClient *connected[8];
 	struct keymap_state keys;
 	struct tile_rect rects[MAX_RECTS];
+	int last_err;             /* of the last grab, reported once per change */
+	char last_msg[256];
+	uint64_t cursor_serial;   /* of the pointer image last sent; 0 = none sent */
+	bool cursor_visible;
+	int32_t cursor_x, cursor_y;
+	bool watched;             /* a client was connected at the last poll */
+	volatile LONG resend_cursor; /* set when a client connects */
 };
 
 static const struct rdp_subsystem_config *registered_config;
@@ -133,14 +141,112 @@ static int resize(struct lifeline_subsystem *sub, uint32_t w, uint32_t h)
 	return 0;
 }
 
+/* Tell the hook once when grabbing starts failing, changes why, or works again. */
+static void report_grab(struct lifeline_subsystem *sub, int r)
+{
+	const struct rdp_subsystem_hooks *h = &sub->cfg->hooks;
+	const char *msg = r < 0 ? capture_last_error(sub->cfg->capture) : "";
+
+	/* -EAGAIN: nothing on screen for a moment (a KMS program just left); not news */
+	if (r == -EAGAIN || (r == sub->last_err && strcmp(msg, sub->last_msg) == 0)) {
+		return;
+	}
+	sub->last_err = r;
+	snprintf(sub->last_msg, sizeof(sub->last_msg), "%s", msg);
+	if (h->capture_error) {
+		h->capture_error(h->userdata, r, msg);
+	}
+}
+
+static void free_pointer_msg(UINT32 id, SHADOW_MSG_OUT *msg)
+{
+	if (id == SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE_ID) {
+		SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE *m = (SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE *)msg;
+
+		free(m->xorMaskData);
+		free(m->andMaskData);
+	}
+	free(msg);
+}
+
+/* The hardware cursor (virtio-gpu, qxl) as the RDP pointer: its image when it changes, its
+ * hotspot position when it moves. Displays without a cursor plane draw the cursor into the
+ * picture, and capture_get_cursor() says -EOPNOTSUPP. */
+static void publish_cursor(struct lifeline_subsystem *sub)
+{
+	rdpShadowServer *server = sub->base.server;
+	struct capture_cursor cur;
+	int32_t x, y;
+
+	if (capture_get_cursor(sub->cfg->capture, &cur) < 0) {
+		return;
+	}
+	if (InterlockedExchange(&sub->resend_cursor, 0)) {
+		sub->cursor_serial = 0; /* a new client has not seen any pointer yet */
+	}
+	if (!cur.visible) {
+		/* a fully transparent 1x1 pointer hides the client's own */
+		static const uint8_t clear[4] = { 0 };
+
+		if (!sub->cursor_visible) {
+			return;
+		}
+		cur = (struct capture_cursor){ .visible = true, .x = sub->cursor_x,
+					       .y = sub->cursor_y, .width = 1, .height = 1,
+					       .pixels = clear, .serial = UINT64_MAX };
+	}
+	x = cur.x + (int32_t)cur.hot_x;
+	y = cur.y + (int32_t)cur.hot_y;
+	if (cur.serial != sub->cursor_serial) {
+		SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE *m = calloc(1, sizeof(*m));
+
+		if (!m) {
+			return;
+		}
+		m->xHot = cur.hot_x;
+		m->yHot = cur.hot_y;
+		m->width = cur.width;
+		m->height = cur.height;
+		m->common.Free = free_pointer_msg;
+		if (shadow_subsystem_pointer_convert_alpha_pointer_data((BYTE *)cur.pixels, TRUE,
+									cur.width, cur.height,
+									m) < 0) {
+			free_pointer_msg(SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE_ID, &m->common);
+			return;
+		}
+		shadow_client_boardcast_msg(server, NULL, SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE_ID,
+					    &m->common, NULL);
+		sub->cursor_serial = cur.serial;
+	}
+	sub->cursor_visible = cur.serial != UINT64_MAX;
+	if (x != sub->cursor_x || y != sub->cursor_y) {
+		SHADOW_MSG_OUT_POINTER_POSITION_UPDATE *m = calloc(1, sizeof(*m));
+
+		if (!m) {
+			return;
+		}
+		m->xPos = (UINT32)(x < 0 ? 0 : x);
+		m->yPos = (UINT32)(y < 0 ? 0 : y);
+		m->common.Free = free_pointer_msg;
+		shadow_client_boardcast_msg(server, NULL, SHADOW_MSG_OUT_POINTER_POSITION_UPDATE_ID,
+					    &m->common, NULL);
+		sub->cursor_x = x;
+		sub->cursor_y = y;
+	}
+}
+
 static void grab_and_publish(struct lifeline_subsystem *sub, bool full)
 {
 	struct capture_frame frame;
 	size_t n = 0;
+	int r;
 
-	if (capture_grab(sub->cfg->capture, &frame) < 0) {
+	r = capture_grab(sub->cfg->capture, &frame);
+	report_grab(sub, r);
+	if (r < 0) {
 		return;
 	}
+	publish_cursor(sub);
 	if (frame.width != sub->width || frame.height != sub->height) {
 		if (resize(sub, frame.width, frame.height) < 0) {
 			return;
@@ -192,9 +298,17 @@ static DWORD WINAPI subsystem_thread(LPVOID arg)
 
 		now = GetTickCount64();
 		if (InterlockedCompareExchange(&sub->active_clients, 0, 0) <= 0 && !refresh) {
+			/* Nobody watches: hold no device, so that the console can come back by
+			 * itself when a KMS program exits. */
+			if (sub->watched) {
+				capture_release(sub->cfg->capture);
+				sub->watched = false;
+				sub->cursor_serial = 0;
+			}
 			next = now;
 			continue;
 		}
+		sub->watched = true;
 		if (refresh || now >= next) {
 			grab_and_publish(sub, refresh);
 			next = now + interval;
@@ -255,7 +369,12 @@ static bool may_interact(struct lifeline_subsystem *sub, rdpShadowClient *client
 
 static BOOL on_synchronize(rdpShadowSubsystem *base, rdpShadowClient *client, UINT32 flags)
 {
-	/* Lock-key synchronisation needs the console's lock state: the uinput backend's job. */
+	struct lifeline_subsystem *sub = to_sub(base);
+
+	/* KBD_SYNC_SCROLL_LOCK/NUM_LOCK/CAPS_LOCK are INJECTOR_LOCK_SCROLL/NUM/CAPS */
+	if (may_interact(sub, client)) {
+		input_sync_locks(sub->cfg->input, flags & 0x7);
+	}
 	return TRUE;
 }
 
@@ -395,6 +514,7 @@ static BOOL on_client_connect(rdpShadowSubsystem *base, rdpShadowClient *client)
 		}
 	}
 	pthread_mutex_unlock(&sub->key_lock);
+	InterlockedExchange(&sub->resend_cursor, 1);
 	SetEvent(sub->wake);
 	return TRUE;
 }

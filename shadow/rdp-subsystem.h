@@ -21,6 +21,9 @@ struct rdp_subsystem_hooks {
 	void (*client_disconnect)(void *userdata, void *client);
 	/* May this client's input reach the machine (it is the controller, not view-only)? */
 	bool (*may_interact)(void *userdata, void *client);
+	/* Grabbing the screen started failing (err < 0, message = capture_last_error()) or works
+	 * again (err 0, message ""); called once per change, from the capture thread. */
+	void (*capture_error)(void *userdata, int err, const char *message);
 };
 
 struct rdp_subsystem_config {

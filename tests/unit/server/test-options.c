@@ -41,7 +41,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(o.handshake_timeout_ms, 5000);
 	ck_assert(!o.view_only);
 	ck_assert_str_eq(o.state_dir, "/run/lifeline");
-	ck_assert_str_eq(o.capture, "test");
+	ck_assert_str_eq(o.capture, "auto");
+	ck_assert_str_eq(o.injector, "uinput");
 	ck_assert_ptr_null(o.bind);
 	ck_assert(o.gfx);
 	server_options_finish(&o);

@@ -314,7 +314,7 @@ static int setup(struct app *app)
 {
 	struct ticket_policy_config policy;
 	char err[512] = "";
-	int r;
+	int r, r2;
 
 	r = prepare_state_dir(app->opt.state_dir);
 	if (r < 0) {
@@ -329,17 +329,20 @@ static int setup(struct app *app)
 		return -ENOMEM;
 	}
 
+	/* Both backends check their spec before they touch a device (a bad spec is -EINVAL), so
+	 * try both and report a bad spec as such even when the other backend has no device. */
 	r = capture_create(app->opt.capture, &app->capture, err, sizeof(err));
 	if (r < 0) {
 		log_error("--capture=%s: %s", app->opt.capture, err);
 		app->usage_error = r == -EINVAL;
-		return r;
 	}
-	r = injector_create(app->opt.injector, &app->injector, err, sizeof(err));
-	if (r < 0) {
+	r2 = injector_create(app->opt.injector, &app->injector, err, sizeof(err));
+	if (r2 < 0) {
 		log_error("--injector=%s: %s", app->opt.injector, err);
-		app->usage_error = r == -EINVAL;
-		return r;
+		app->usage_error |= r2 == -EINVAL;
+	}
+	if (r < 0 || r2 < 0) {
+		return r < 0 ? r : r2;
 	}
 	r = input_new(app->injector, &app->input);
 	if (r < 0) {

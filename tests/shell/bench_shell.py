@@ -49,6 +49,7 @@ def local(build):
             '--announce=' + ann, '--socket=' + os.path.join(d, 'st', 'control.sock'),
             '--server=' + server, '--server-arg=--state-dir=' + os.path.join(d, 'st'),
             '--server-arg=--capture=test:mode=static', '--server-arg=--bind=127.0.0.1',
+            '--server-arg=--injector=recording:path=' + os.path.join(d, 'input.log'),
             '--server-log=' + os.path.join(d, 'server.log'), '--open=remote']
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     try:

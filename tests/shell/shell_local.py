@@ -55,6 +55,7 @@ class Env:
                 '--socket=' + self.socket, '--server=' + self.server,
                 '--server-arg=--state-dir=' + self.state,
                 '--server-arg=--capture=test:size=1024x768,mode=static',
+                '--server-arg=--injector=recording:path=' + os.path.join(self.dir, 'input.log'),
                 '--server-arg=--bind=127.0.0.1', '--server-log=' + self.server_log,
                 '--hostname=recovery-pc', '--address=192.0.2.10'] + list(extra)
         p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -8,6 +8,7 @@ lands, Guest should delegate to it; the tests only use the methods below.
 
 import json
 import os
+import sys
 import re
 import socket
 import subprocess
@@ -25,12 +26,18 @@ class Skip(Exception):
 
 
 def find_media(root):
-    """vmlinuz and initrd.img from LIFELINE_IMAGE_DIR or <root>/out/image."""
-    d = os.environ.get('LIFELINE_IMAGE_DIR') or os.path.join(root, 'out', 'image')
-    k, i = os.path.join(d, 'vmlinuz'), os.path.join(d, 'initrd.img')
-    if not (os.path.exists(k) and os.path.exists(i)):
-        raise Skip('no recovery media in %s (run image-builder/lifeline-image rootfs)' % d)
-    return k, i
+    """vmlinuz and initrd.img from LIFELINE_IMAGE_DIR, else the VM tier's shared test image
+    (tests/vm/vmimage.py builds it once per build directory)."""
+    d = os.environ.get('LIFELINE_IMAGE_DIR')
+    if d:
+        k, i = os.path.join(d, 'vmlinuz'), os.path.join(d, 'initrd.img')
+        if not (os.path.exists(k) and os.path.exists(i)):
+            raise Failure('no recovery media in LIFELINE_IMAGE_DIR=%s' % d)
+        return k, i
+    sys.path.insert(0, os.path.join(root, 'tests', 'vm'))
+    import vmimage  # the VM tier's image, built when missing
+    m = vmimage.media()
+    return m['vmlinuz'], m['initrd']
 
 
 class Image:

@@ -93,7 +93,7 @@ for name, make in cases.items():
             t_init = vm.elapsed()
             vm.wait_for(r'LIFELINE-READY', 300)
             times.append((t_init, vm.elapsed()))
-    print(f'boot {name:14} ' + '  '.join(f'{r:5.1f} s (kernel /init at {i:4.1f} s)' for i, r in times))
+    print(f'boot {name:14} ' + '  '.join(f'{r:5.1f} s (LIFELINE-INIT at {i:4.1f} s)' for i, r in times))
 PYEOF
 )
 

@@ -1,11 +1,8 @@
 #include "cert.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -16,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "address.h"
+#include "private-file.h"
 
 static int set_err(char *err, size_t errlen, int r, const char *what)
 {
@@ -32,55 +30,30 @@ static int set_err(char *err, size_t errlen, int r, const char *what)
 	return r;
 }
 
-/* Write through a temporary file created with @mode from birth, then rename over @path. */
+/* Render @cert, or else @key, as PEM into memory that is wiped when freed; write it with @mode. */
 static int write_pem(const char *path, mode_t mode, X509 *cert, EVP_PKEY *key)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, ok;
+	BIO *bio = BIO_new(BIO_s_secmem());
+	char *pem;
+	long len;
+	int ok, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		return -ENAMETOOLONG;
-	}
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		return -errno;
-	}
-	if (fchmod(fd, mode) < 0) {
-		int r = -errno;
-
-		close(fd);
-		unlink(tmp);
-		return r;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		int r = -errno;
-
-		close(fd);
-		unlink(tmp);
-		return r;
+	if (!bio) {
+		return -ENOMEM;
 	}
 	if (cert) {
-		ok = PEM_write_X509(f, cert);
+		ok = PEM_write_bio_X509(bio, cert);
 	} else {
-		ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+		ok = PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		ok = 0;
+	len = BIO_get_mem_data(bio, &pem);
+	if (!ok || len <= 0) {
+		r = -EIO;
+	} else {
+		r = private_file_write(path, pem, (size_t)len, mode);
 	}
-	if (fclose(f) != 0 || !ok) {
-		unlink(tmp);
-		return -EIO;
-	}
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	BIO_free(bio);
+	return r;
 }
 
 static void hex(const unsigned char *md, unsigned len, bool upper_colons, char *out)

@@ -26,6 +26,7 @@
 #include "input.h"
 #include "log.h"
 #include "options.h"
+#include "private-file.h"
 #include "rdp-subsystem.h"
 #include "rdp.h"
 #include "session.h"
@@ -91,45 +92,6 @@ static void on_session_event(void *userdata, struct json_object *ev)
 	/* The state may have moved (a disconnect restarts the expiry clock): let the main loop
 	 * recompute its timer. Every thread blocks SIGUSR1; only sigtimedwait takes it. */
 	kill(getpid(), SIGUSR1);
-}
-
-/* Write a file readable only by us, through a temporary name, so readers never see half. */
-static int write_private_file(const char *path, const char *content)
-{
-	char tmp[4096];
-	size_t len = strlen(content), off = 0;
-	int fd, r = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		return -ENAMETOOLONG;
-	}
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		return -errno;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, content + off, len - off);
-
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0 && r == 0) {
-		r = -errno;
-	}
-	if (r == 0 && rename(tmp, path) < 0) {
-		r = -errno;
-	}
-	if (r < 0) {
-		unlink(tmp);
-	}
-	return r;
 }
 
 static void free_secret(char *s)
@@ -213,7 +175,8 @@ static int publish_info(struct app *app)
 		if (asprintf(&line, "%s\n", json) < 0) {
 			r = -ENOMEM;
 		} else {
-			r = write_private_file(app->info_path, line);
+			/* Readable only by us: it holds the ticket. */
+			r = private_file_write(app->info_path, line, strlen(line), 0600);
 			free_secret(line);
 		}
 	}

@@ -26,8 +26,12 @@ struct session {
 	struct json_object *info;
 };
 
+/* Send and put @ev; NULL is nothing to send. */
 static void emit(struct session *s, struct json_object *ev)
 {
+	if (!ev) {
+		return;
+	}
 	if (s->cb.event) {
 		s->cb.event(s->cb.userdata, ev);
 	}
@@ -172,6 +176,21 @@ static const char *refusal_reason(enum ticket_state st)
 	return "refused";
 }
 
+/*
+ * Called with the lock held, after update_locked: release the lock, then send @state_ev (may be
+ * NULL) and, if @refusal is set, refuse @peer with that reason. Events go out unlocked, so that
+ * the callback may call back into the session.
+ */
+static void unlock_and_emit(struct session *s, struct json_object *state_ev, const char *peer,
+			    const char *refusal)
+{
+	pthread_mutex_unlock(&s->lock);
+	emit(s, state_ev);
+	if (refusal) {
+		emit_refused(s, peer, refusal);
+	}
+}
+
 bool session_may_accept(struct session *s, const char *peer)
 {
 	struct json_object *ev;
@@ -182,15 +201,8 @@ bool session_may_accept(struct session *s, const char *peer)
 	if (st == TICKET_STATE_ACTIVE && s->controller) {
 		st = TICKET_STATE_IN_USE;
 	}
-	pthread_mutex_unlock(&s->lock);
-	if (ev) {
-		emit(s, ev);
-	}
-	if (st == TICKET_STATE_ACTIVE) {
-		return true;
-	}
-	emit_refused(s, peer, refusal_reason(st));
-	return false;
+	unlock_and_emit(s, ev, peer, st == TICKET_STATE_ACTIVE ? NULL : refusal_reason(st));
+	return st == TICKET_STATE_ACTIVE;
 }
 
 void session_handshake_timeout(struct session *s, const char *peer)
@@ -201,7 +213,7 @@ void session_handshake_timeout(struct session *s, const char *peer)
 int session_authenticate(struct session *s, const char *peer, const char *user,
 			 session_check_fn check, void *userdata)
 {
-	struct json_object *ev, *state_ev;
+	struct json_object *ev, *state_ev, *rev;
 	enum ticket_state st;
 	uint64_t start, until;
 	bool ok;
@@ -210,19 +222,13 @@ int session_authenticate(struct session *s, const char *peer, const char *user,
 	start = s->cb.now_ms(s->cb.userdata);
 	st = update_locked(s, &state_ev);
 	if (st != TICKET_STATE_ACTIVE || s->controller) {
-		pthread_mutex_unlock(&s->lock);
-		if (state_ev) {
-			emit(s, state_ev);
-		}
-		emit_refused(s, peer, refusal_reason(s->controller ? TICKET_STATE_IN_USE : st));
+		unlock_and_emit(s, state_ev, peer,
+				refusal_reason(s->controller ? TICKET_STATE_IN_USE : st));
 		return -EPERM;
 	}
 	ok = check(&s->ticket, userdata);
 	if (ok) {
-		pthread_mutex_unlock(&s->lock);
-		if (state_ev) {
-			emit(s, state_ev);
-		}
+		unlock_and_emit(s, state_ev, NULL, NULL);
 		log_info("%s logged in with the ticket as user '%s'", peer, user ? user : "");
 		return 0;
 	}
@@ -237,19 +243,11 @@ int session_authenticate(struct session *s, const char *peer, const char *user,
 			       json_object_new_int((int)ticket_policy_remaining(&s->policy)));
 	log_warn("%s (user '%s') gave a wrong ticket: failure %u, %u left", peer, user ? user : "",
 		 ticket_policy_failures(&s->policy), ticket_policy_remaining(&s->policy));
-	{
-		struct json_object *rev;
-
-		update_locked(s, &rev);
-		pthread_mutex_unlock(&s->lock);
-		if (state_ev) {
-			emit(s, state_ev);
-		}
-		emit(s, ev);
-		if (rev) {
-			emit(s, rev);
-		}
-	}
+	/* This failure may have used up the budget: "revoked" follows "auth-failed". */
+	update_locked(s, &rev);
+	unlock_and_emit(s, state_ev, NULL, NULL);
+	emit(s, ev);
+	emit(s, rev);
 	/* Outside the lock: a slow failure must not hold up the other threads. */
 	if (s->cb.sleep_until) {
 		s->cb.sleep_until(s->cb.userdata, until);
@@ -266,19 +264,11 @@ int session_connected(struct session *s, const void *client, const char *peer, c
 	pthread_mutex_lock(&s->lock);
 	st = update_locked(s, &state_ev);
 	if (s->controller && s->controller != client) {
-		pthread_mutex_unlock(&s->lock);
-		if (state_ev) {
-			emit(s, state_ev);
-		}
-		emit_refused(s, peer, refusal_reason(TICKET_STATE_IN_USE));
+		unlock_and_emit(s, state_ev, peer, refusal_reason(TICKET_STATE_IN_USE));
 		return -EBUSY;
 	}
 	if (st != TICKET_STATE_ACTIVE) {
-		pthread_mutex_unlock(&s->lock);
-		if (state_ev) {
-			emit(s, state_ev);
-		}
-		emit_refused(s, peer, refusal_reason(st));
+		unlock_and_emit(s, state_ev, peer, refusal_reason(st));
 		return -EPERM;
 	}
 	s->controller = client;
@@ -345,10 +335,7 @@ void session_end(struct session *s)
 		ticket_policy_end(&s->policy);
 	}
 	update_locked(s, &ev);
-	pthread_mutex_unlock(&s->lock);
-	if (ev) {
-		emit(s, ev);
-	}
+	unlock_and_emit(s, ev, NULL, NULL);
 }
 
 void session_set_view_only(struct session *s, bool view_only)
@@ -393,10 +380,7 @@ uint64_t session_tick(struct session *s)
 			left = deadline > now ? deadline - now : 0;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
-	if (ev) {
-		emit(s, ev);
-	}
+	unlock_and_emit(s, ev, NULL, NULL);
 	return left;
 }
 
@@ -407,10 +391,7 @@ enum ticket_state session_state(struct session *s)
 
 	pthread_mutex_lock(&s->lock);
 	st = update_locked(s, &ev);
-	pthread_mutex_unlock(&s->lock);
-	if (ev) {
-		emit(s, ev);
-	}
+	unlock_and_emit(s, ev, NULL, NULL);
 	return st;
 }
 

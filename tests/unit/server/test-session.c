@@ -1,10 +1,10 @@
-#include <check.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session.h"
+#include "test-common.h"
 
 struct fake {
 	uint64_t now;
@@ -270,12 +270,67 @@ START_TEST(view_only_and_state_event)
 }
 END_TEST
 
-int main(void)
+/* The last event but @back (0 = the last). */
+static struct json_object *event_from_end(struct fake *f, size_t back)
+{
+	size_t n = json_object_array_length(f->events);
+
+	ck_assert_uint_gt(n, back);
+	return json_object_array_get_idx(f->events, n - 1 - back);
+}
+
+static const char *str_of(struct json_object *ev, const char *key)
+{
+	struct json_object *v;
+
+	ck_assert(json_object_object_get_ex(ev, key, &v));
+	return json_object_get_string(v);
+}
+
+/* The ticket expires between the login and the end of the connection: the client is refused,
+ * and "expired" goes out before the refusal. */
+START_TEST(expired_before_connected)
+{
+	struct fake f;
+	struct session *s = make(&f, 10, 60000);
+	char text[TICKET_TEXT_SIZE];
+	int client;
+
+	session_ticket_text(s, text);
+	ck_assert_int_eq(session_authenticate(s, "10.0.0.9", "u", check_text, text), 0);
+	f.now += 61000;
+	ck_assert_int_eq(session_connected(s, &client, "10.0.0.9", "u"), -EPERM);
+	ck_assert(!session_is_controller(s, &client));
+	ck_assert_str_eq(str_of(event_from_end(&f, 1), "event"), "expired");
+	ck_assert_str_eq(str_of(event_from_end(&f, 0), "event"), "refused");
+	ck_assert_str_eq(str_of(event_from_end(&f, 0), "peer"), "10.0.0.9");
+	ck_assert_str_eq(str_of(event_from_end(&f, 0), "reason"), "ticket expired");
+	ck_assert_uint_eq(count_events(&f, "connected"), 0);
+	ck_assert_uint_eq(count_events(&f, "expired"), 1);
+	done(&f, s);
+}
+END_TEST
+
+/* The failure that uses up the budget is announced first, then the revocation. */
+START_TEST(revoked_follows_last_failure)
+{
+	struct fake f;
+	struct session *s = make(&f, 1, 0);
+
+	ck_assert_int_eq(session_authenticate(s, "10.0.0.66", "x", check_text, "000-000-000"),
+			 -EACCES);
+	ck_assert_uint_eq(json_object_array_length(f.events), 2);
+	ck_assert_str_eq(str_of(event_from_end(&f, 1), "event"), "auth-failed");
+	ck_assert_str_eq(str_of(event_from_end(&f, 0), "event"), "revoked");
+	ck_assert_int_eq(last_int(&f, "revoked", "failures"), 1);
+	done(&f, s);
+}
+END_TEST
+
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("server-session");
 	TCase *tc = tcase_create("session");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, right_ticket_connects);
 	tcase_add_test(tc, wrong_tickets_counted_then_revoked);
@@ -283,10 +338,8 @@ int main(void)
 	tcase_add_test(tc, expiry_when_unused);
 	tcase_add_test(tc, end_session);
 	tcase_add_test(tc, view_only_and_state_event);
+	tcase_add_test(tc, expired_before_connected);
+	tcase_add_test(tc, revoked_follows_last_failure);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -360,6 +360,7 @@ static int setup(struct app *app)
 	app->subsystem = (struct rdp_subsystem_config){ .capture = app->capture,
 							.input = app->input,
 							.max_fps = app->opt.max_fps,
+							.idle_fps = app->opt.idle_fps,
 							.no_gfx = !app->opt.gfx };
 	app->subsystem.hooks.capture_error = on_capture_error;
 	r = rdp_server_start(

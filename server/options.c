@@ -29,6 +29,7 @@ enum {
 	OPT_INJECTOR,
 	OPT_INFO_FORMAT,
 	OPT_MAX_FPS,
+	OPT_IDLE_FPS,
 	OPT_GFX,
 };
 
@@ -50,6 +51,7 @@ static const struct option long_options[] = {
 	{ "injector", required_argument, NULL, OPT_INJECTOR },
 	{ "info-format", required_argument, NULL, OPT_INFO_FORMAT },
 	{ "max-fps", required_argument, NULL, OPT_MAX_FPS },
+	{ "idle-fps", required_argument, NULL, OPT_IDLE_FPS },
 	{ "gfx", required_argument, NULL, OPT_GFX },
 	{ NULL, 0, NULL, 0 },
 };
@@ -65,6 +67,7 @@ void server_options_init(struct server_options *o)
 		.failure_delay_ms = 1000,
 		.handshake_timeout_ms = 5000,
 		.max_fps = 30,
+		.idle_fps = 5,
 		.gfx = true,
 	};
 	o->state_dir = strdup(DEFAULT_STATE_DIR);
@@ -229,6 +232,13 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 			why = "expects a number from 1 to 60";
 		} else {
 			o->max_fps = u;
+		}
+		break;
+	case OPT_IDLE_FPS:
+		if (parse_uint(value, 1, 60, &u) < 0) {
+			why = "expects a number from 1 to 60";
+		} else {
+			o->idle_fps = u;
 		}
 		break;
 	case OPT_GFX:
@@ -452,6 +462,10 @@ void server_options_print_help(const char *argv0)
 	       "                                uinput[:device=PATH]  virtual keyboard and pointer\n"
 	       "                                recording:path=FILE   one line per event (tests)\n"
 	       "      --max-fps=N               frames per second at most (default 30)\n"
+	       "      --idle-fps=N              looks per second at a screen that has not\n"
+	       "                                changed for a while; any change or input from\n"
+	       "                                the helpdesk brings back --max-fps (default 5;\n"
+	       "                                the same as --max-fps: never slow down)\n"
 	       "      --gfx=yes|no              offer the graphics pipeline (H.264) to clients;\n"
 	       "                                no = RemoteFX or bitmaps, for clients that show\n"
 	       "                                a black screen with it (default yes)\n"

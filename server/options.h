@@ -22,6 +22,7 @@ struct server_options {
 	char *injector;
 	bool info_json;
 	unsigned max_fps;
+	unsigned idle_fps; /* polls/s of a still screen */
 	bool gfx; /* offer the RDP graphics pipeline (H.264); off = RemoteFX/planar only */
 	bool show_help, show_version;
 };

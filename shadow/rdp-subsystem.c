@@ -22,6 +22,7 @@
 #include <winpr/thread.h>
 
 #include "capture.h"
+#include "frame-pacer.h"
 #include "input.h"
 #include "keymap.h"
 #include "tile-diff.h"
@@ -47,6 +48,8 @@ struct lifeline_subsystem {
 	int32_t cursor_x, cursor_y;
 	bool watched;             /* a client was connected at the last poll */
 	volatile LONG resend_cursor; /* set when a client connects */
+	struct frame_pacer pacer;    /* the capture thread's own */
+	volatile LONG kicked;        /* input arrived: set by the client threads */
 };
 
 static const struct rdp_subsystem_config *registered_config;
@@ -172,14 +175,16 @@ static void free_pointer_msg(UINT32 id, SHADOW_MSG_OUT *msg)
 /* The hardware cursor (virtio-gpu, qxl) as the RDP pointer: its image when it changes, its
  * hotspot position when it moves. Displays without a cursor plane draw the cursor into the
  * picture, and capture_get_cursor() says -EOPNOTSUPP. */
-static void publish_cursor(struct lifeline_subsystem *sub)
+/* Returns whether the client was sent anything (a new image, a position). */
+static bool publish_cursor(struct lifeline_subsystem *sub)
 {
 	rdpShadowServer *server = sub->base.server;
 	struct capture_cursor cur;
+	bool sent = false;
 	int32_t x, y;
 
 	if (capture_get_cursor(sub->cfg->capture, &cur) < 0) {
-		return;
+		return false;
 	}
 	if (InterlockedExchange(&sub->resend_cursor, 0)) {
 		sub->cursor_serial = 0; /* a new client has not seen any pointer yet */
@@ -189,7 +194,7 @@ static void publish_cursor(struct lifeline_subsystem *sub)
 		static const uint8_t clear[4] = { 0 };
 
 		if (!sub->cursor_visible) {
-			return;
+			return false;
 		}
 		cur = (struct capture_cursor){ .visible = true, .x = sub->cursor_x,
 					       .y = sub->cursor_y, .width = 1, .height = 1,
@@ -201,7 +206,7 @@ static void publish_cursor(struct lifeline_subsystem *sub)
 		SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE *m = calloc(1, sizeof(*m));
 
 		if (!m) {
-			return;
+			return false;
 		}
 		m->xHot = cur.hot_x;
 		m->yHot = cur.hot_y;
@@ -212,18 +217,19 @@ static void publish_cursor(struct lifeline_subsystem *sub)
 									cur.width, cur.height,
 									m) < 0) {
 			free_pointer_msg(SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE_ID, &m->common);
-			return;
+			return false;
 		}
 		shadow_client_boardcast_msg(server, NULL, SHADOW_MSG_OUT_POINTER_ALPHA_UPDATE_ID,
 					    &m->common, NULL);
 		sub->cursor_serial = cur.serial;
+		sent = true;
 	}
 	sub->cursor_visible = cur.serial != UINT64_MAX;
 	if (x != sub->cursor_x || y != sub->cursor_y) {
 		SHADOW_MSG_OUT_POINTER_POSITION_UPDATE *m = calloc(1, sizeof(*m));
 
 		if (!m) {
-			return;
+			return sent;
 		}
 		m->xPos = (UINT32)(x < 0 ? 0 : x);
 		m->yPos = (UINT32)(y < 0 ? 0 : y);
@@ -232,24 +238,28 @@ static void publish_cursor(struct lifeline_subsystem *sub)
 					    &m->common, NULL);
 		sub->cursor_x = x;
 		sub->cursor_y = y;
+		sent = true;
 	}
+	return sent;
 }
 
-static void grab_and_publish(struct lifeline_subsystem *sub, bool full)
+/* Returns whether anything changed (picture or pointer): the frame pacer's measure. */
+static bool grab_and_publish(struct lifeline_subsystem *sub, bool full)
 {
 	struct capture_frame frame;
+	bool cursor_changed;
 	size_t n = 0;
 	int r;
 
 	r = capture_grab(sub->cfg->capture, &frame);
 	report_grab(sub, r);
 	if (r < 0) {
-		return;
+		return false;
 	}
-	publish_cursor(sub);
+	cursor_changed = publish_cursor(sub);
 	if (frame.width != sub->width || frame.height != sub->height) {
 		if (resize(sub, frame.width, frame.height) < 0) {
-			return;
+			return false;
 		}
 		full = true;
 	}
@@ -257,9 +267,17 @@ static void grab_and_publish(struct lifeline_subsystem *sub, bool full)
 		tile_diff_invalidate(sub->diff);
 	}
 	if (tile_diff_update(sub->diff, &frame, sub->rects, MAX_RECTS, &n) < 0) {
-		return;
+		return cursor_changed;
 	}
 	publish(sub, n, full);
+	return cursor_changed || full || n > 0;
+}
+
+/* From the client threads: input is about to change the screen; poll at the full rate. */
+static void kick(struct lifeline_subsystem *sub)
+{
+	InterlockedExchange(&sub->kicked, 1);
+	SetEvent(sub->wake);
 }
 
 static DWORD WINAPI subsystem_thread(LPVOID arg)
@@ -267,8 +285,8 @@ static DWORD WINAPI subsystem_thread(LPVOID arg)
 	struct lifeline_subsystem *sub = arg;
 	wMessagePipe *pipe = sub->base.MsgPipe;
 	HANDLE events[2] = { MessageQueue_Event(pipe->In), sub->wake };
-	const UINT64 interval = 1000 / (sub->cfg->max_fps ? sub->cfg->max_fps : 30);
-	UINT64 next = GetTickCount64();
+
+	frame_pacer_init(&sub->pacer, sub->cfg->max_fps, sub->cfg->idle_fps, GetTickCount64());
 
 	for (;;) {
 		bool refresh = false;
@@ -278,8 +296,7 @@ static DWORD WINAPI subsystem_thread(LPVOID arg)
 
 		/* Nobody connected: sleep until a message or a client arrives. */
 		if (InterlockedCompareExchange(&sub->active_clients, 0, 0) > 0) {
-			now = GetTickCount64();
-			timeout = now >= next ? 0 : (DWORD)(next - now);
+			timeout = frame_pacer_wait_ms(&sub->pacer, GetTickCount64());
 		}
 		WaitForMultipleObjects(2, events, FALSE, timeout);
 		ResetEvent(sub->wake);
@@ -305,13 +322,17 @@ static DWORD WINAPI subsystem_thread(LPVOID arg)
 				sub->watched = false;
 				sub->cursor_serial = 0;
 			}
-			next = now;
+			/* the next client is shown at once */
+			frame_pacer_init(&sub->pacer, sub->cfg->max_fps, sub->cfg->idle_fps, now);
+			InterlockedExchange(&sub->kicked, 0);
 			continue;
 		}
 		sub->watched = true;
-		if (refresh || now >= next) {
-			grab_and_publish(sub, refresh);
-			next = now + interval;
+		if (InterlockedExchange(&sub->kicked, 0)) {
+			frame_pacer_kick(&sub->pacer, now);
+		}
+		if (refresh || frame_pacer_wait_ms(&sub->pacer, now) == 0) {
+			frame_pacer_polled(&sub->pacer, now, grab_and_publish(sub, refresh));
 		}
 	}
 }
@@ -395,6 +416,7 @@ static BOOL on_keyboard(rdpShadowSubsystem *base, rdpShadowClient *client, UINT1
 	pthread_mutex_unlock(&sub->key_lock);
 	if (r == 1) {
 		input_key(sub->cfg->input, evcode, down);
+		kick(sub);
 	}
 	return TRUE;
 }
@@ -433,6 +455,7 @@ static BOOL on_mouse(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 f
 	if (!may_interact(sub, client)) {
 		return TRUE;
 	}
+	kick(sub);
 	/* Wheel events carry x = y = 0: they must not move the pointer. */
 	if (flags & PTR_FLAGS_WHEEL) {
 		input_wheel(in, wheel_rotation(flags), 0);
@@ -463,6 +486,7 @@ static BOOL on_extended_mouse(rdpShadowSubsystem *base, rdpShadowClient *client,
 	if (!may_interact(sub, client)) {
 		return TRUE;
 	}
+	kick(sub);
 	input_move(in, x, y);
 	if (flags & PTR_XFLAGS_BUTTON1) {
 		input_key(in, BTN_SIDE, flags & PTR_XFLAGS_DOWN);

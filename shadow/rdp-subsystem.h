@@ -30,6 +30,7 @@ struct rdp_subsystem_config {
 	struct capture *capture;
 	struct input *input;
 	unsigned max_fps;
+	unsigned idle_fps; /* polls per second of a still screen (shadow/frame-pacer.h) */
 	bool no_gfx; /* keep clients off the graphics pipeline (H.264) */
 	struct rdp_subsystem_hooks hooks;
 };

@@ -44,6 +44,8 @@ START_TEST(defaults)
 	ck_assert_str_eq(o.capture, "auto");
 	ck_assert_str_eq(o.injector, "uinput");
 	ck_assert_ptr_null(o.bind);
+	ck_assert_uint_eq(o.max_fps, 30);
+	ck_assert_uint_eq(o.idle_fps, 5);
 	ck_assert(o.gfx);
 	server_options_finish(&o);
 }
@@ -59,7 +61,8 @@ START_TEST(every_option)
 			       "--expire=90s", "--max-failures=3", "--failure-delay=250ms",
 			       "--handshake-timeout=2s", "--view-only",
 			       "--capture=test:size=800x600", "--injector=recording:path=/tmp/r",
-			       "--info-format=json", "--max-fps=15", "--gfx=no"),
+			       "--info-format=json", "--max-fps=15", "--idle-fps=2",
+			       "--gfx=no"),
 			 0);
 	ck_assert_str_eq(o.state_dir, "/tmp/x");
 	ck_assert_str_eq(o.control_path, "/tmp/c.sock");
@@ -76,6 +79,7 @@ START_TEST(every_option)
 	ck_assert_str_eq(o.injector, "recording:path=/tmp/r");
 	ck_assert(o.info_json);
 	ck_assert_uint_eq(o.max_fps, 15);
+	ck_assert_uint_eq(o.idle_fps, 2);
 	ck_assert(!o.gfx);
 	server_options_finish(&o);
 }
@@ -121,6 +125,8 @@ static const struct {
 	{ "--capture=", "--capture" },
 	{ "--info-format=xml", "--info-format" },
 	{ "--max-fps=0", "--max-fps" },
+	{ "--idle-fps=61", "--idle-fps" },
+	{ "--idle-fps=", "--idle-fps" },
 	{ "--gfx=h264", "--gfx" },
 	{ "--no-such-option", "unknown option" },
 	{ "stray", "unexpected argument" },

@@ -115,6 +115,16 @@ void shell_cmdline_parse(const char *cmdline, struct shell_cmdline *ret)
 			}
 		} else if (len == 20 && strncmp(p, "lifeline.remote=auto", 20) == 0) {
 			c.remote_auto = true;
+		} else if (len > 21 && len < 27 && strncmp(p, "lifeline.debug-stall=", 21) == 0) {
+			unsigned ms = 0;
+			size_t i;
+
+			for (i = 21; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+				ms = ms * 10 + (unsigned)(p[i] - '0');
+			}
+			if (i == len && ms <= 10000) {
+				c.debug_stall_ms = ms;
+			}
 		}
 		p += len;
 	}

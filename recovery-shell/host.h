@@ -29,6 +29,9 @@ struct shell_cmdline {
 	/* lifeline.announce=/dev/ttyS0: marker lines to a console device (only /dev/tty*,
 	 * /dev/hvc*, /dev/console; empty otherwise). */
 	char announce[64];
+	/* lifeline.debug-stall=MS (tests): the main loop sleeps MS after each frame, as a
+	 * loop busy drawing under load would; 0 if absent, at most 10000. */
+	unsigned debug_stall_ms;
 };
 
 /* Parses a kernel command line (the contents of /proc/cmdline). */

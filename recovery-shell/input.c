@@ -5,9 +5,13 @@
 #include <libinput.h>
 #include <libudev.h>
 #include <linux/input-event-codes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <xkbcommon/xkbcommon.h>
@@ -19,7 +23,36 @@ struct source_kbd {
 	struct xkb_state *state;
 };
 
+/*
+ * Devices are read on a thread of their own. The kernel keeps only 64 events per evdev reader
+ * (8 typed characters with Shift): a main loop busy for a moment - a redraw under load, a tool
+ * starting - would otherwise lose what the helpdesk or the person typed (SYN_DROPPED). The
+ * thread turns device events into listener calls queued through a pipe, which the main loop
+ * replays (shell_input_dispatch). `lock` guards the xkb and pointer state the main loop changes
+ * (layout, screen size).
+ */
+enum queued_type { Q_KEY, Q_MOTION, Q_BUTTON, Q_SCROLL };
+
+struct queued {
+	enum queued_type type;
+	enum shell_source source;
+	union {
+		struct shell_key key;
+		struct {
+			int x, y;
+			uint32_t button;
+			bool pressed;
+		} ptr;
+		double notches;
+	};
+};
+
 struct shell_input {
+	pthread_t thread;
+	bool thread_running;
+	pthread_mutex_t lock;
+	int queue[2]; /* read end: the main loop's; write end: the reader thread's */
+	int stop_fd;
 	struct udev *udev;
 	struct libinput *li;
 	struct xkb_context *xkb;
@@ -113,7 +146,7 @@ static const struct libinput_interface li_iface = {
 	.close_restricted = close_restricted,
 };
 
-int shell_input_set_layout(struct shell_input *in, const char *layout, const char *variant)
+static int set_layout_locked(struct shell_input *in, const char *layout, const char *variant)
 {
 	struct xkb_rule_names names = { .rules = NULL,
 					.model = "pc105",
@@ -184,6 +217,24 @@ static unsigned mods_of(struct xkb_state *s)
 	return m;
 }
 
+/* On the reader thread. A full queue (the main loop stuck for thousands of events) blocks the
+ * reader, as a slow reader would without the thread. */
+static void queue_push(struct shell_input *in, const struct queued *q)
+{
+	/* One write of less than PIPE_BUF bytes: all or nothing. A full queue means the main
+	 * loop has been stuck for tens of thousands of events; then the event is dropped, and
+	 * the reader (which holds the lock) never waits for the main loop. */
+	while (write(in->queue[1], q, sizeof(*q)) < 0 && errno == EINTR) {
+	}
+}
+
+static void queue_motion(struct shell_input *in, enum shell_source src)
+{
+	queue_push(in, &(struct queued){ .type = Q_MOTION,
+					 .source = src,
+					 .ptr = { .x = (int)in->px, .y = (int)in->py } });
+}
+
 static void emit_key(struct shell_input *in, uint32_t key, enum shell_source src)
 {
 	struct xkb_state *s = in->kbd[src].state;
@@ -202,7 +253,7 @@ static void emit_key(struct shell_input *in, uint32_t key, enum shell_source src
 	    xkb_keymap_key_get_syms_by_level(in->keymap, kc, layout, 0, &syms) == 1) {
 		k.base_keysym = syms[0];
 	}
-	in->listener->key(in->data, &k);
+	queue_push(in, &(struct queued){ .type = Q_KEY, .source = src, .key = k });
 }
 
 static void handle_key(struct shell_input *in, struct libinput_event_keyboard *kev,
@@ -276,7 +327,8 @@ static void reset_source(struct shell_input *in, enum shell_source src)
 	}
 }
 
-int shell_input_dispatch(struct shell_input *in)
+/* On the reader thread, with the lock held. */
+static int read_devices(struct shell_input *in)
 {
 	struct libinput_event *ev;
 	int r = libinput_dispatch(in->li);
@@ -304,7 +356,7 @@ int shell_input_dispatch(struct shell_input *in)
 			in->px += libinput_event_pointer_get_dx(p);
 			in->py += libinput_event_pointer_get_dy(p);
 			clamp_pointer(in);
-			in->listener->motion(in->data, (int)in->px, (int)in->py, src);
+			queue_motion(in, src);
 			break;
 		}
 		case LIBINPUT_EVENT_POINTER_MOTION_ABSOLUTE: {
@@ -315,17 +367,21 @@ int shell_input_dispatch(struct shell_input *in)
 			in->py = libinput_event_pointer_get_absolute_y_transformed(
 				p, (uint32_t)in->height);
 			clamp_pointer(in);
-			in->listener->motion(in->data, (int)in->px, (int)in->py, src);
+			queue_motion(in, src);
 			break;
 		}
 		case LIBINPUT_EVENT_POINTER_BUTTON: {
 			struct libinput_event_pointer *p = libinput_event_get_pointer_event(ev);
 
-			in->listener->button(in->data, (int)in->px, (int)in->py,
-					     libinput_event_pointer_get_button(p),
-					     libinput_event_pointer_get_button_state(p) ==
-						     LIBINPUT_BUTTON_STATE_PRESSED,
-					     src);
+			queue_push(in, &(struct queued){
+						.type = Q_BUTTON,
+						.source = src,
+						.ptr = { .x = (int)in->px,
+							 .y = (int)in->py,
+							 .button = libinput_event_pointer_get_button(p),
+							 .pressed = libinput_event_pointer_get_button_state(
+									    p) ==
+								    LIBINPUT_BUTTON_STATE_PRESSED } });
 			break;
 		}
 		case LIBINPUT_EVENT_POINTER_SCROLL_WHEEL: {
@@ -336,7 +392,9 @@ int shell_input_dispatch(struct shell_input *in)
 				double v = libinput_event_pointer_get_scroll_value_v120(
 					p, LIBINPUT_POINTER_AXIS_SCROLL_VERTICAL);
 
-				in->listener->scroll(in->data, v / 120.0, src);
+				queue_push(in, &(struct queued){ .type = Q_SCROLL,
+								 .source = src,
+								 .notches = v / 120.0 });
 			}
 			break;
 		}
@@ -348,7 +406,8 @@ int shell_input_dispatch(struct shell_input *in)
 	return 0;
 }
 
-int shell_input_dispatch_repeat(struct shell_input *in)
+/* On the reader thread, with the lock held. */
+static int read_repeat(struct shell_input *in)
 {
 	uint64_t n;
 
@@ -359,6 +418,76 @@ int shell_input_dispatch_repeat(struct shell_input *in)
 		emit_key(in, in->repeat_key, in->repeat_source);
 	}
 	return 0;
+}
+
+int shell_input_set_layout(struct shell_input *in, const char *layout, const char *variant)
+{
+	int r;
+
+	pthread_mutex_lock(&in->lock);
+	r = set_layout_locked(in, layout, variant);
+	pthread_mutex_unlock(&in->lock);
+	return r;
+}
+
+static void *reader_thread(void *arg)
+{
+	struct shell_input *in = arg;
+	struct pollfd fds[3] = {
+		{ .fd = libinput_get_fd(in->li), .events = POLLIN },
+		{ .fd = in->repeat_fd, .events = POLLIN },
+		{ .fd = in->stop_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return NULL;
+		}
+		if (fds[2].revents) {
+			return NULL;
+		}
+		pthread_mutex_lock(&in->lock);
+		if (fds[0].revents) {
+			read_devices(in);
+		}
+		if (fds[1].revents) {
+			read_repeat(in);
+		}
+		pthread_mutex_unlock(&in->lock);
+	}
+}
+
+int shell_input_dispatch(struct shell_input *in)
+{
+	struct queued q[64];
+	ssize_t n;
+
+	while ((n = read(in->queue[0], q, sizeof(q))) > 0) {
+		/* Writes are whole records of less than PIPE_BUF, so reads are too. */
+		for (size_t i = 0; i < (size_t)n / sizeof(q[0]); i++) {
+			const struct queued *e = &q[i];
+
+			switch (e->type) {
+			case Q_KEY:
+				in->listener->key(in->data, &e->key);
+				break;
+			case Q_MOTION:
+				in->listener->motion(in->data, e->ptr.x, e->ptr.y, e->source);
+				break;
+			case Q_BUTTON:
+				in->listener->button(in->data, e->ptr.x, e->ptr.y, e->ptr.button,
+						     e->ptr.pressed, e->source);
+				break;
+			case Q_SCROLL:
+				in->listener->scroll(in->data, e->notches, e->source);
+				break;
+			}
+		}
+	}
+	return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
 }
 
 int shell_input_create(const struct shell_input_options *opts,
@@ -376,21 +505,27 @@ int shell_input_create(const struct shell_input_options *opts,
 	in->trust_virtual = opts->trust_virtual;
 	in->width = 1024;
 	in->height = 768;
+	in->queue[0] = in->queue[1] = in->stop_fd = -1;
+	pthread_mutex_init(&in->lock, NULL);
 	in->repeat_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (in->repeat_fd < 0) {
+	in->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (in->repeat_fd < 0 || in->stop_fd < 0 ||
+	    pipe2(in->queue, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = -errno;
-		goto err_free;
+		goto err_fds;
 	}
+	/* Room for a long stall of the main loop (the default 64 KiB holds ~1600 events). */
+	fcntl(in->queue[1], F_SETPIPE_SZ, 1 << 20);
 	in->xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
 	if (!in->xkb) {
 		r = -ENOMEM;
-		goto err_timer;
+		goto err_fds;
 	}
-	r = shell_input_set_layout(in, opts->layout ? opts->layout : "us", opts->variant);
+	r = set_layout_locked(in, opts->layout ? opts->layout : "us", opts->variant);
 	if (r < 0) {
 		/* An unknown layout from the command line must not leave the console without keys.
 		 */
-		r = shell_input_set_layout(in, "us", NULL);
+		r = set_layout_locked(in, "us", NULL);
 		if (r < 0) {
 			goto err_xkb;
 		}
@@ -405,10 +540,17 @@ int shell_input_create(const struct shell_input_options *opts,
 		r = -ENOMEM;
 		goto err_udev;
 	}
+	/* "SYN_DROPPED ... some input events have been lost" is an info message. */
+	libinput_log_set_priority(in->li, LIBINPUT_LOG_PRIORITY_INFO);
 	if (libinput_udev_assign_seat(in->li, opts->seat ? opts->seat : "seat0") < 0) {
 		r = -ENODEV;
 		goto err_li;
 	}
+	r = -pthread_create(&in->thread, NULL, reader_thread, in);
+	if (r < 0) {
+		goto err_li;
+	}
+	in->thread_running = true;
 	*ret = in;
 	return 0;
 
@@ -422,9 +564,19 @@ err_keymap:
 	xkb_keymap_unref(in->keymap);
 err_xkb:
 	xkb_context_unref(in->xkb);
-err_timer:
-	close(in->repeat_fd);
-err_free:
+err_fds:
+	for (int i = 0; i < 2; i++) {
+		if (in->queue[i] >= 0) {
+			close(in->queue[i]);
+		}
+	}
+	if (in->stop_fd >= 0) {
+		close(in->stop_fd);
+	}
+	if (in->repeat_fd >= 0) {
+		close(in->repeat_fd);
+	}
+	pthread_mutex_destroy(&in->lock);
 	free(in);
 	return r;
 }
@@ -434,6 +586,13 @@ void shell_input_destroy(struct shell_input *in)
 	if (!in) {
 		return;
 	}
+	if (in->thread_running) {
+		uint64_t one = 1;
+
+		if (write(in->stop_fd, &one, sizeof(one)) == sizeof(one)) {
+			pthread_join(in->thread, NULL);
+		}
+	}
 	libinput_unref(in->li);
 	udev_unref(in->udev);
 	xkb_state_unref(in->kbd[0].state);
@@ -441,23 +600,24 @@ void shell_input_destroy(struct shell_input *in)
 	xkb_keymap_unref(in->keymap);
 	xkb_context_unref(in->xkb);
 	close(in->repeat_fd);
+	close(in->stop_fd);
+	close(in->queue[0]);
+	close(in->queue[1]);
+	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
 
 int shell_input_get_fd(const struct shell_input *in)
 {
-	return libinput_get_fd(in->li);
-}
-
-int shell_input_get_repeat_fd(const struct shell_input *in)
-{
-	return in->repeat_fd;
+	return in->queue[0];
 }
 
 void shell_input_set_screen(struct shell_input *in, int width, int height)
 {
+	pthread_mutex_lock(&in->lock);
 	in->width = width;
 	in->height = height;
 	in->px = width / 2.0;
 	in->py = height / 2.0;
+	pthread_mutex_unlock(&in->lock);
 }

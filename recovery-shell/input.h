@@ -42,11 +42,13 @@ int shell_input_create(const struct shell_input_options *opts,
 		       struct shell_input **ret);
 void shell_input_destroy(struct shell_input *in);
 
-/* The libinput fd, and the key-repeat timer fd; poll both. */
+/*
+ * Devices are read (and keys repeated) on a thread of the module's own, so that a busy main
+ * loop loses nothing: the kernel keeps only 64 events per reader. The listener is called on
+ * the main loop's thread from shell_input_dispatch, when the fd is readable.
+ */
 int shell_input_get_fd(const struct shell_input *in);
-int shell_input_get_repeat_fd(const struct shell_input *in);
 int shell_input_dispatch(struct shell_input *in);
-int shell_input_dispatch_repeat(struct shell_input *in);
 
 /* The screen size, for absolute pointers and for clamping. */
 void shell_input_set_screen(struct shell_input *in, int width, int height);

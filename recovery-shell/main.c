@@ -49,7 +49,6 @@ enum tag {
 	TAG_SIGNAL = 1,
 	TAG_DISPLAY,
 	TAG_INPUT,
-	TAG_REPEAT,
 	TAG_REMOTE,
 	TAG_RETRY,
 	TAG_CLOCK,
@@ -117,6 +116,7 @@ struct app {
 	long long start_deadline;
 	bool attach_retry;
 	enum shell_remote_phase announced_phase;
+	unsigned debug_stall_ms;
 	bool ticket_announced;
 	unsigned grid_cols, grid_rows;
 };
@@ -988,6 +988,7 @@ static int setup(struct app *a)
 		}
 	}
 	a->attach_retry = cmdline.remote_auto;
+	a->debug_stall_ms = cmdline.debug_stall_ms;
 
 	tools = shell_tools_builtin(&n_tools);
 	shell_state_init(&a->st, tools, n_tools);
@@ -1058,7 +1059,6 @@ static int setup(struct app *a)
 		} else {
 			shell_input_set_screen(a->input, w, h);
 			ep_add(a, shell_input_get_fd(a->input), TAG_INPUT, 0);
-			ep_add(a, shell_input_get_repeat_fd(a->input), TAG_REPEAT, 0);
 		}
 	}
 
@@ -1109,6 +1109,12 @@ static void loop(struct app *a)
 		if (!a->running) {
 			break;
 		}
+		if (a->debug_stall_ms) {
+			struct timespec ts = { a->debug_stall_ms / 1000,
+					       (long)(a->debug_stall_ms % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 		n = epoll_wait(a->epfd, evs, 16, -1);
 		if (n < 0 && errno == EINTR) {
 			continue;
@@ -1133,9 +1139,6 @@ static void loop(struct app *a)
 				break;
 			case TAG_INPUT:
 				shell_input_dispatch(a->input);
-				break;
-			case TAG_REPEAT:
-				shell_input_dispatch_repeat(a->input);
 				break;
 			case TAG_REMOTE:
 				shell_remote_dispatch(a->remote, remote_event, a);

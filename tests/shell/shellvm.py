@@ -1,28 +1,20 @@
 """A guest for the lifeline-shell VM tests: qemu boots the recovery system (vmlinuz + initrd.img
-from image-builder/lifeline-image), with QMP (screendump, send-key, hostfwd_add) and the serial
-line on a socket.  Python 3 standard library only; every wait is bounded.
-
-This is the small subset the shell tests need.  When tests/vm/vmharness.py (the shared harness)
-lands, Guest should delegate to it; the tests only use the methods below.
+from image-builder/lifeline-image) through the VM tier's harness (tests/vm/vmharness.py), with
+the shell's marker lines (lifeline.announce=/dev/ttyS0) on the serial line.  What is added here
+is what the shell tests need on top: waits from a mark, PPM screendumps read back as images,
+and waits for the screen to show something.
 """
 
-import json
 import os
 import sys
 import re
-import socket
-import subprocess
 import tempfile
-import threading
 import time
 
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                'vm'))
+import vmharness  # noqa: E402
+from vmharness import Failure, Skip  # noqa: E402,F401
 
 
 def find_media(root):
@@ -66,124 +58,82 @@ class Image:
 
 
 class Guest:
+    """One qemu: bochs display (the shell on KMS), the QEMU USB tablet as the person's pointer,
+    a NIC for Remote Connection."""
+
     def __init__(self, kernel, initrd, append='', mem=1024, log=print):
         self.log = log
-        self.dir = tempfile.mkdtemp(prefix='llvm-', dir='/tmp')
-        self.qmp_path = os.path.join(self.dir, 'qmp')
-        self.ser_path = os.path.join(self.dir, 'serial')
-        self.serial = ''
-        self._lock = threading.Lock()
+        self.dir = tempfile.mkdtemp(prefix='llshell-', dir='/tmp')
         self._shots = 0
-        accel = os.environ.get('QEMU_ACCEL', 'tcg')
         cmdline = ('console=tty0 console=ttyS0 lifeline.announce=/dev/ttyS0 ' + append).strip()
-        argv = ['qemu-system-x86_64', '-accel', accel, '-m', str(mem), '-smp', '2',
-                '-display', 'none', '-vga', 'std', '-kernel', kernel, '-initrd', initrd,
-                '-append', cmdline, '-no-reboot',
-                '-chardev', 'socket,id=ser0,path=%s,server=on,wait=off' % self.ser_path,
-                '-serial', 'chardev:ser0',
-                '-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path,
-                '-netdev', 'user,id=n0', '-device', 'e1000,netdev=n0',
-                '-usb', '-device', 'usb-tablet']
-        self.qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=open(os.path.join(self.dir, 'qemu.log'), 'w'),
-                                     stderr=subprocess.STDOUT)
-        self._ser = self._connect(self.ser_path)
-        threading.Thread(target=self._read_serial, daemon=True).start()
-        self._qmp = self._connect(self.qmp_path)
-        self._qf = self._qmp.makefile('rwb')
-        json.loads(self._qf.readline())
-        self.qmp('qmp_capabilities')
+        self.vm = vmharness.VM('shell', self.dir, memory=mem, display='VGA',
+                               extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'))
+        self.vm.kernel(kernel, initrd, cmdline)
+        self.vm.start()
 
-    def _connect(self, path):
-        deadline = time.monotonic() + 30
-        while True:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(path)
-                return s
-            except OSError:
-                s.close()
-                if time.monotonic() > deadline or self.qemu.poll() is not None:
-                    raise Failure('qemu did not open %s' % path)
-                time.sleep(0.05)
-
-    def _read_serial(self):
-        while True:
-            try:
-                data = self._ser.recv(4096)
-            except OSError:
-                return
-            if not data:
-                return
-            with self._lock:
-                self.serial += data.decode(errors='replace')
-
-    def qmp(self, cmd, **args):
-        msg = {'execute': cmd}
-        if args:
-            msg['arguments'] = args
-        self._qf.write((json.dumps(msg) + '\n').encode())
-        self._qf.flush()
-        while True:
-            r = json.loads(self._qf.readline())
-            if 'return' in r:
-                return r['return']
-            if 'error' in r:
-                raise Failure('QMP %s: %s' % (cmd, r['error']))
+    @property
+    def serial(self):
+        with self.vm.cond:
+            return self.vm.text
 
     def wait_serial(self, pattern, timeout, after=0):
+        """The first match of pattern at or after the mark `after`, waiting up to timeout."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                m = rx.search(self.serial, after)
-            if m:
-                return m
-            if self.qemu.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise Failure('no serial line matching %r within %ss' % (pattern, timeout))
+        with self.vm.cond:
+            while True:
+                m = rx.search(self.vm.text, after)
+                if m:
+                    return m
+                self.vm._check_alive()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Failure('no serial line matching %r within %d s' % (pattern, timeout))
+                self.vm.cond.wait(min(left, 1.0))
 
     def absent_serial(self, pattern, seconds, after=0):
         """The pattern does not show for `seconds` (a bounded check that nothing happened)."""
-        deadline = time.monotonic() + seconds
         rx = re.compile(pattern)
-        while time.monotonic() < deadline:
-            with self._lock:
-                if rx.search(self.serial, after):
+        deadline = time.monotonic() + seconds
+        with self.vm.cond:
+            while True:
+                if rx.search(self.vm.text, after):
                     raise Failure('unexpected serial line matching %r' % pattern)
-            time.sleep(0.1)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.vm.cond.wait(min(left, 1.0))
 
     def mark(self):
-        with self._lock:
-            return len(self.serial)
+        with self.vm.cond:
+            return len(self.vm.text)
 
     def send_key(self, *qcodes):
-        self.qmp('send-key', keys=[{'type': 'qcode', 'data': k} for k in qcodes])
+        self.vm.send_key(*qcodes)
+
+    def shell(self, command, timeout=60):
+        """A command on the guest's serial root shell; its output."""
+        return self.vm.shell(command, timeout)
 
     def screendump(self):
         self._shots += 1
-        path = os.path.join(self.dir, 'screen-%d.ppm' % self._shots)
-        self.qmp('screendump', filename=path)
-        return Image(path)
+        return Image(self.vm.screendump(os.path.join(self.dir, 'screen-%d.ppm' % self._shots)))
+
+    def wait_screen(self, want, timeout, what):
+        """Screendumps until want(img) holds: the shell announces a change before its page flip
+        is on the screen. Returns the image; Failure names the last one when it never holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            img = self.screendump()
+            if want(img):
+                return img
+            if time.monotonic() > deadline:
+                raise Failure('%s (last screendump: %s)' % (what, img.path))
+            time.sleep(0.2)
 
     def forward(self, guest_port):
         """A host port on 127.0.0.1 forwarded to the guest's port; returns the host port."""
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-        s.close()
-        self.qmp('human-monitor-command',
-                 **{'command-line': 'hostfwd_add n0 tcp:127.0.0.1:%d-:%d' % (port, guest_port)})
-        return port
+        return self.vm.hostfwd_add(guest_port)
 
     def stop(self):
-        try:
-            self.qmp('quit')
-        except Exception:
-            pass
-        try:
-            self.qemu.wait(10)
-        except subprocess.TimeoutExpired:
-            self.qemu.kill()
-            self.qemu.wait()
+        self.vm.stop()

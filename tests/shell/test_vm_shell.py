@@ -69,7 +69,7 @@ class Run:
         mark = g.mark()
         g.send_key('1')  # the tool list has the focus at start; 1 = Remote Connection
         m = g.wait_serial(r'remote waiting ticket=(\d{3}-\d{3}-\d{3}) port=(\d+) '
-                          r'addresses=(\S*) sha256=([0-9A-F:]+)', 300, after=mark)
+                          r'addresses=(\S*) sha256=([0-9A-F:]+)\n', 300, after=mark)
         g.wait_serial(r'ticket on screen', 60, after=mark)
         self.ticket, self.port, self.fp = m.group(1), int(m.group(2)), m.group(4)
         self.log('ticket %s port %d' % (self.ticket, self.port))
@@ -101,7 +101,22 @@ class Run:
         self.d.xdotool('type', '--delay', '80', text)
         self.d.xdotool('key', 'Return')
 
+    def evidence(self):
+        """What a failure leaves for the reader: the guest's screen, and whether the serial
+        line (the markers' path) still carries output, with the UART's counters."""
+        try:
+            img = self.guest.screendump()
+            self.log('guest screen at the failure: %s' % img.path)
+            self.log('serial line: %s' % self.guest.shell(
+                'echo SERIAL-ALIVE; cat /proc/tty/driver/serial | head -2; '
+                'for p in $(pidof lifeline-shell lifeline-server); do echo "pid $p state '
+                '$(cut -d" " -f3 /proc/$p/stat) wchan $(cat /proc/$p/wchan)"; done', timeout=20))
+        except Exception as e:  # noqa: BLE001 (evidence only)
+            self.log('no evidence from the guest: %s' % e)
+
     def cleanup(self, failed):
+        if failed and self.guest:
+            self.evidence()
         if self.h:
             self.h.cleanup()
             if failed:
@@ -152,23 +167,31 @@ def scenario_client_click(r):
     mark = r.guest.mark()
     r.client_click_tool('sysinfo')
     r.guest.wait_serial(r'pane sysinfo', 60, after=mark)
-    img = r.guest.screendump()
-    u, list_w, header_h = layout(img.w, img.h)
-    # the System information pane: a terminal (black) in the content area
-    cx, cy = (list_w + img.w) // 2, img.h // 2
-    check(img.count((0, 0, 0), (cx - 50, cy - 50, cx + 50, cy + 50), tol=8) > 2000,
-          'the guest screen does not show a terminal pane')
+
+    def terminal_pane(img):
+        # the System information pane: a terminal (black) in the content area
+        u, list_w, header_h = layout(img.w, img.h)
+        cx, cy = (list_w + img.w) // 2, img.h // 2
+        return img.count((0, 0, 0), (cx - 50, cy - 50, cx + 50, cy + 50), tol=8) > 2000
+    r.guest.wait_screen(terminal_pane, 30, 'the guest screen does not show a terminal pane')
 
 
-def scenario_client_types(r):
-    """Keys typed in the client run a command in the Shell pane."""
-    r.boot()
+def types_in_shell_pane(r, tag, append='', timeout=120):
+    """Boot, connect, open a Shell pane from the client and type a command there that prints
+    LIFELINE-<tag>-42 on the serial line (computed by the guest's shell, so an echo of the typed
+    text does not count)."""
+    r.boot(append=append)
     r.open_remote_locally()
     r.connect_client()
     r.client_click_tool('shell')
     mark = r.guest.mark()
-    r.client_type('echo LIFELINE-SHELLTEST-$((6*7)) >/dev/ttyS0')
-    r.guest.wait_serial(r'LIFELINE-SHELLTEST-42', 120, after=mark)
+    r.client_type('echo LIFELINE-%s-$((6*7)) >/dev/ttyS0' % tag)
+    r.guest.wait_serial(r'LIFELINE-%s-42' % tag, timeout, after=mark)
+
+
+def scenario_client_types(r):
+    """Keys typed in the client run a command in the Shell pane."""
+    types_in_shell_pane(r, 'SHELLTEST')
 
 
 def scenario_end_session(r):
@@ -207,6 +230,34 @@ def scenario_view_only(r):
     r.guest.absent_serial(r'view-only off', 5, after=mark)
     r.guest.send_key('f11')
     r.guest.wait_serial(r'view-only off', 60, after=mark)
+    # control is back: the next command runs, and the one typed during view-only never did
+    r.client_type('echo LIFELINE-VO-$((3+1)) >/dev/ttyS0')
+    r.guest.wait_serial(r'LIFELINE-VO-4', 120, after=mark)
+    r.guest.absent_serial(r'LIFELINE-VO-3', 0, after=mark)
+
+
+def scenario_busy_typing(r):
+    """Keys typed while the shell's main loop is busy all arrive. lifeline.debug-stall makes the
+    loop sleep 1.5 s after each frame, as a redraw under heavy load would; the kernel keeps only
+    64 events per reader (8 characters with Shift), so the devices must be read meanwhile."""
+    types_in_shell_pane(r, 'BUSY', append='lifeline.debug-stall=1500', timeout=180)
+
+
+def scenario_crash_restart(r):
+    """A crashed shell is started again by the init and attaches to the running session: the
+    helpdesk stays connected and drives the new shell."""
+    r.boot()
+    r.open_remote_locally()
+    r.connect_client()
+    mark = r.guest.mark()
+    r.guest.shell('kill -SEGV $(pidof lifeline-shell)')
+    m = r.guest.wait_serial(r'lifeline-shell ended with status (\d+) .*starting it again', 60,
+                            after=mark)
+    check(m.group(1) == '139', 'the shell ended with status %s, not by SIGSEGV' % m.group(1))
+    r.guest.wait_serial(r'lifeline-shell: on screen', 120, after=m.end())
+    r.guest.wait_serial(r'remote in-use peer=10\.0\.2\.2', 120, after=m.end())
+    check(r.client.alive(), 'the client lost its session when the shell crashed')
+    r.client_click_tool('sysinfo')
 
 
 SCENARIOS = {
@@ -217,6 +268,8 @@ SCENARIOS = {
     'client-types': scenario_client_types,
     'end-session': scenario_end_session,
     'view-only': scenario_view_only,
+    'crash-restart': scenario_crash_restart,
+    'busy-typing': scenario_busy_typing,
 }
 
 

@@ -86,6 +86,15 @@ START_TEST(parse_cmdline)
 	ck_assert_str_eq(c.announce, "");
 	shell_cmdline_parse("lifeline.announce=/dev/tty/../../etc/x", &c);
 	ck_assert_str_eq(c.announce, "");
+	/* the test aid: a number of milliseconds up to 10 s, anything else is ignored */
+	shell_cmdline_parse("quiet lifeline.debug-stall=1500 x", &c);
+	ck_assert_uint_eq(c.debug_stall_ms, 1500);
+	shell_cmdline_parse("lifeline.debug-stall=10001", &c);
+	ck_assert_uint_eq(c.debug_stall_ms, 0);
+	shell_cmdline_parse("lifeline.debug-stall=15x", &c);
+	ck_assert_uint_eq(c.debug_stall_ms, 0);
+	shell_cmdline_parse("lifeline.debug-stall=", &c);
+	ck_assert_uint_eq(c.debug_stall_ms, 0);
 }
 END_TEST
 

@@ -455,6 +455,8 @@ void server_options_print_help(const char *argv0)
 	       "                                  the console: KMS if there is a display, else\n"
 	       "                                  the firmware framebuffer\n"
 	       "                                drm[:card=PATH,monitor=N,vt=PATH|none]\n"
+	       "                                  monitor=N: the display connector to share,\n"
+	       "                                  from 0 (default: the first connected one)\n"
 	       "                                fbdev[:device=PATH]\n"
 	       "                                test[:size=WxH,mode=animated|static|bench,\n"
 	       "                                  change=PERCENT,fps=N] (a built-in picture)\n"

@@ -47,7 +47,7 @@ struct lifeline_subsystem {
 	bool cursor_visible;
 	int32_t cursor_x, cursor_y;
 	bool watched;             /* a client was connected at the last poll */
-	volatile LONG resend_cursor; /* set when a client connects */
+	volatile LONG resend_cursor; /* set when a client connects or asks for a refresh */
 	struct frame_pacer pacer;    /* the capture thread's own */
 	volatile LONG kicked;        /* input arrived: set by the client threads */
 };
@@ -180,14 +180,15 @@ static bool publish_cursor(struct lifeline_subsystem *sub)
 {
 	rdpShadowServer *server = sub->base.server;
 	struct capture_cursor cur;
-	bool sent = false;
+	bool sent = false, resend;
 	int32_t x, y;
 
 	if (capture_get_cursor(sub->cfg->capture, &cur) < 0) {
 		return false;
 	}
-	if (InterlockedExchange(&sub->resend_cursor, 0)) {
-		sub->cursor_serial = 0; /* a new client has not seen any pointer yet */
+	resend = InterlockedExchange(&sub->resend_cursor, 0) != 0;
+	if (resend) {
+		sub->cursor_serial = 0; /* the client may not have the pointer: send it again */
 	}
 	if (!cur.visible) {
 		/* a fully transparent 1x1 pointer hides the client's own */
@@ -225,7 +226,7 @@ static bool publish_cursor(struct lifeline_subsystem *sub)
 		sent = true;
 	}
 	sub->cursor_visible = cur.serial != UINT64_MAX;
-	if (x != sub->cursor_x || y != sub->cursor_y) {
+	if (resend || x != sub->cursor_x || y != sub->cursor_y) {
 		SHADOW_MSG_OUT_POINTER_POSITION_UPDATE *m = calloc(1, sizeof(*m));
 
 		if (!m) {
@@ -306,7 +307,10 @@ static DWORD WINAPI subsystem_thread(LPVOID arg)
 				return 0;
 			}
 			if (msg.id == SHADOW_MSG_IN_REFRESH_REQUEST_ID) {
+				/* Also what a client asks for when it is activated again after a
+				 * desktop resize; FreeRDP dropped any pointer update meanwhile. */
 				refresh = true;
+				InterlockedExchange(&sub->resend_cursor, 1);
 			}
 			if (msg.Free) {
 				msg.Free(&msg);

@@ -6,6 +6,8 @@ once per build directory; LIFELINE_IMAGE_DIR=DIR with vmlinuz and initrd.img ove
 and Xvfb, the real xfreerdp and xwd screenshots from tests/integration/harness.py.
 """
 
+import ctypes
+import ctypes.util
 import json
 import os
 import re
@@ -113,9 +115,14 @@ class ConsoleVM:
     def shell(self, command, timeout=60):
         return self.vm.shell(command, timeout)
 
-    def screendump(self):
+    def screendump(self, head=None):
+        """The screen as an Image; head N of the display device with id 'video0' when given
+        (a device with several outputs)."""
         path = os.path.join(self.h.tmp, f'{self.name}-screen.ppm')
-        self.vm.screendump(path)
+        if head is None:
+            self.vm.screendump(path)
+        else:
+            self.vm.qmp.execute('screendump', filename=path, device='video0', head=head)
         with open(path, 'rb') as f:
             return parse_ppm(f.read())
 
@@ -130,13 +137,15 @@ class Remote:
         self.fingerprint = info['sha256_fingerprint']
 
 
-def boot_remote(h, name, display, firmware='bios', extra=(), timeout=300):
-    """Boot with Remote Connection at start on the real console (capture auto, injector uinput,
-    a root shell on tty1); returns (ConsoleVM, Remote)."""
+def boot_remote(h, name, display, firmware='bios', extra=(), timeout=300, capture='auto',
+                append=''):
+    """Boot with Remote Connection at start on the real console (capture auto unless given,
+    injector uinput, a root shell on tty1; append: more kernel options); returns (ConsoleVM,
+    Remote)."""
     cvm = ConsoleVM(h, name, display, firmware=firmware, extra=extra,
-                    append=('lifeline.remote=auto lifeline.capture=auto lifeline.injector=uinput '
-                            f'lifeline.shell=0 lifeline.port-range={GUEST_PORT} '
-                            'lifeline.dhcp-timeout=6'))
+                    append=(f'lifeline.remote=auto lifeline.capture={capture} '
+                            'lifeline.injector=uinput lifeline.shell=0 '
+                            f'lifeline.port-range={GUEST_PORT} lifeline.dhcp-timeout=6 {append}'))
     m = cvm.expect(r'LIFELINE-REMOTE (\{.*\})$|lifeline-server: .*ready: listening', timeout,
                    what='Remote Connection ready')
     if m.group(1):
@@ -150,17 +159,18 @@ def boot_remote(h, name, display, firmware='bios', extra=(), timeout=300):
     return cvm, Remote(info, port)
 
 
-def wait_same(h, cvm, client, timeout, what, cursor_cell=(0, 0), want=None):
-    """Wait until the screen is what want(screendump) accepts (when given) and the client's
-    window shows what the guest scans out: exactly, or differing only inside one box smaller
-    than cursor_cell (w, h) (the text console's blinking cursor). Returns the screendump."""
+def wait_same(h, cvm, client, timeout, what, cursor_cell=(0, 0), want=None, head=None):
+    """Wait until the screen (head N when given) is what want(screendump) accepts (when given)
+    and the client's window shows what the guest scans out: exactly, or differing only inside
+    one box smaller than cursor_cell (w, h) (the text console's blinking cursor). Returns the
+    screendump."""
     last = {}
 
     def probe():
         if not client.alive():
             raise harness.Failure(f'{client.name} exited ({client.proc.returncode()}) while '
                                   f'waiting for {what}')
-        dump = cvm.screendump()
+        dump = cvm.screendump(head)
         if want and not want(dump):
             last.update(dump=dump, shot=None, n=None, box=None)
             return None
@@ -192,6 +202,67 @@ def wait_same(h, cvm, client, timeout, what, cursor_cell=(0, 0), want=None):
     h.log(f'{what}: the client shows exactly the screen ({dump.w}x{dump.h}'
           f'{", but the cursor cell" if last.get("n") else ""})')
     return dump
+
+
+class _XFixesCursorImage(ctypes.Structure):
+    _fields_ = [('x', ctypes.c_short), ('y', ctypes.c_short),
+                ('width', ctypes.c_ushort), ('height', ctypes.c_ushort),
+                ('xhot', ctypes.c_ushort), ('yhot', ctypes.c_ushort),
+                ('cursor_serial', ctypes.c_ulong),
+                ('pixels', ctypes.POINTER(ctypes.c_ulong))]
+
+
+class XCursor:
+    """The X pointer as the X server shows it: position (root coordinates), hotspot, and the
+    image as 0xAARRGGBB values (XFixesGetCursorImage through ctypes; libX11 and libXfixes come
+    with xfreerdp and xdotool)."""
+
+    def __init__(self, x, y, xhot, yhot, width, height, pixels):
+        self.x, self.y, self.xhot, self.yhot = x, y, xhot, yhot
+        self.width, self.height, self.pixels = width, height, pixels
+
+    _libs = None
+
+    @classmethod
+    def _load(cls):
+        if cls._libs is None:
+            names = [ctypes.util.find_library(n) for n in ('X11', 'Xfixes')]
+            if None in names:
+                raise Skip('libX11 or libXfixes is missing (it comes with xfreerdp)')
+            x11, xfixes = (ctypes.CDLL(n) for n in names)
+            x11.XOpenDisplay.restype = ctypes.c_void_p
+            x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+            x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+            x11.XFree.argtypes = [ctypes.c_void_p]
+            xfixes.XFixesQueryExtension.argtypes = [ctypes.c_void_p,
+                                                    ctypes.POINTER(ctypes.c_int),
+                                                    ctypes.POINTER(ctypes.c_int)]
+            xfixes.XFixesGetCursorImage.restype = ctypes.POINTER(_XFixesCursorImage)
+            xfixes.XFixesGetCursorImage.argtypes = [ctypes.c_void_p]
+            cls._libs = (x11, xfixes)
+        return cls._libs
+
+    @classmethod
+    def read(cls, display):
+        """The cursor of display (a harness.Display) now."""
+        x11, xfixes = cls._load()
+        dpy = x11.XOpenDisplay(display.name.encode())
+        check(dpy, f'cannot open X display {display.name}')
+        try:
+            ev, err = ctypes.c_int(), ctypes.c_int()
+            check(xfixes.XFixesQueryExtension(dpy, ctypes.byref(ev), ctypes.byref(err)),
+                  f'{display.name} has no XFIXES extension')
+            p = xfixes.XFixesGetCursorImage(dpy)
+            check(bool(p), 'XFixesGetCursorImage failed')
+            try:
+                c = p.contents
+                n = c.width * c.height
+                return cls(c.x, c.y, c.xhot, c.yhot, c.width, c.height,
+                           [c.pixels[i] & 0xFFFFFFFF for i in range(n)])
+            finally:
+                x11.XFree(p)
+        finally:
+            x11.XCloseDisplay(dpy)
 
 
 def run(main):
@@ -232,4 +303,4 @@ def run(main):
 
 
 __all__ = ['Failure', 'check', 'boot_remote', 'wait_same', 'non_black', 'diff_box', 'run',
-           'Skip', 'time']
+           'Skip', 'XCursor', 'time', 'wait_until']

@@ -7,9 +7,18 @@
  * --seconds and restores nothing on purpose: whoever captures the console must cope with the
  * planes it leaves dark.
  *
- * Lines on stdout (line-buffered): "KMSTEST-READY mode=WxH format=F crtc=N fbs=A,B cursor=yes|no"
- * once the picture is up, "KMSTEST-FLIPS n=N" every 100 flips with --flip, "KMSTEST-EXIT
- * flips=N" at the end. Errors go to stderr, exit status 1.
+ * --connector N drives the N-th connector of the card (counting from 0, as the capture's
+ * monitor=N does) instead of the first connected one.
+ *
+ * --cursor sets the hardware cursor of cursor_pixel() below. Without --cursor-at it sits at
+ * 100,50 and, with --flip, moves right by one pixel per flip; with --cursor-at X,Y (up to 8
+ * times) it sits at the first position, and every SIGUSR1 moves it to the next one (after the
+ * last, the first again).
+ *
+ * Lines on stdout (line-buffered): "KMSTEST-READY mode=WxH format=F crtc=N connector=I fbs=A,B
+ * cursor=yes|no" once the picture is up, "KMSTEST-CURSOR x=X y=Y" after each SIGUSR1 move,
+ * "KMSTEST-FLIPS n=N" every 100 flips with --flip, "KMSTEST-EXIT flips=N" at the end. Errors go
+ * to stderr, exit status 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,20 +46,31 @@ struct buffer {
 	uint8_t *map;
 };
 
+#define MAX_CURSOR_AT 8
+
 struct options {
 	const char *card;
+	int connector;          /* -1: the first connected one */
 	uint32_t width, height; /* 0: the connector's preferred mode */
 	double seconds;         /* 0: until a signal */
 	bool flip, animate, animate_all, cursor, rgb565;
 	uint32_t fps;
+	int cursor_at[MAX_CURSOR_AT][2];
+	int n_cursor_at;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, cursor_steps;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	cursor_steps++;
 }
 
 static double now_s(void)
@@ -115,19 +135,38 @@ static void draw(struct buffer *b, uint32_t w, uint32_t h, uint32_t f, const str
 	}
 }
 
-/* A 64×64 ARGB8888 arrow: opaque black outline, white inside, transparent elsewhere. */
+/*
+ * The 64×64 cursor, ARGB8888 with premultiplied alpha as KMS defines it (tests/console/
+ * test_console.py keeps a copy of this table to check what the RDP client shows):
+ *   arrow, y < 32 and x <= y/2:  outline (x = 0, x = y/2 or y = 31) opaque black FF000000;
+ *                                inside opaque red FFFF0000 for 8 <= y < 16, opaque green
+ *                                FF00FF00 for 16 <= y < 24, opaque white FFFFFFFF elsewhere
+ *   32 <= x < 48, 40 <= y < 48:  opaque blue FF0000FF
+ *   32 <= x < 48, 48 <= y < 56:  half-transparent red 80400000 (alpha 80, red 40 premultiplied: 7F)
+ *   32 <= x < 48, 56 <= y < 64:  nearly transparent green 30003000
+ *   elsewhere:                   transparent 00000000
+ */
+static uint32_t cursor_pixel(uint32_t x, uint32_t y)
+{
+	if (y < 32 && x <= y / 2) {
+		if (x == 0 || x == y / 2 || y == 31) {
+			return 0xFF000000;
+		}
+		return y >= 8 && y < 16 ? 0xFFFF0000 : y >= 16 && y < 24 ? 0xFF00FF00 : 0xFFFFFFFF;
+	}
+	if (x >= 32 && x < 48 && y >= 40) {
+		return y < 48 ? 0xFF0000FF : y < 56 ? 0x80400000 : 0x30003000;
+	}
+	return 0;
+}
+
 static void draw_cursor(struct buffer *b)
 {
 	for (uint32_t y = 0; y < 64; y++) {
 		uint32_t *row = (uint32_t *)(void *)(b->map + (size_t)y * b->pitch);
 
 		for (uint32_t x = 0; x < 64; x++) {
-			uint32_t v = 0;
-
-			if (y < 32 && x <= y / 2) {
-				v = x == 0 || x == y / 2 || y == 31 ? 0xFF000000 : 0xFFFFFFFF;
-			}
-			row[x] = v;
+			row[x] = cursor_pixel(x, y);
 		}
 	}
 }
@@ -152,14 +191,18 @@ static void on_flip(int fd, unsigned int seq, unsigned int sec, unsigned int use
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: lifeline-kmstest [--card PATH] [--mode WxH] [--seconds S] [--flip]\n"
-		   "       [--animate | --animate-all] [--cursor] [--rgb565] [--fps N]\n");
+	fprintf(f,
+		"Usage: lifeline-kmstest [--card PATH] [--connector N] [--mode WxH] [--seconds S]\n"
+		"       [--flip] [--animate | --animate-all] [--cursor] [--cursor-at X,Y]...\n"
+		"       [--rgb565] [--fps N]\n");
 }
 
 static void parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "card", required_argument, NULL, 'c' },
+		{ "connector", required_argument, NULL, 'n' },
+		{ "cursor-at", required_argument, NULL, 'P' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "flip", no_argument, NULL, 'f' },
@@ -173,11 +216,24 @@ static void parse(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .card = "/dev/dri/card0", .fps = 30 };
+	*o = (struct options){ .card = "/dev/dri/card0", .connector = -1, .fps = 30 };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->card = optarg;
+			break;
+		case 'n':
+			o->connector = atoi(optarg);
+			break;
+		case 'P':
+			if (o->n_cursor_at == MAX_CURSOR_AT ||
+			    sscanf(optarg, "%d,%d", &o->cursor_at[o->n_cursor_at][0],
+				   &o->cursor_at[o->n_cursor_at][1]) != 2) {
+				usage(stderr);
+				exit(2);
+			}
+			o->n_cursor_at++;
+			o->cursor = true;
 			break;
 		case 'm':
 			if (sscanf(optarg, "%ux%u", &o->width, &o->height) != 2) {
@@ -232,12 +288,14 @@ int main(int argc, char **argv)
 	bool have_cursor = false;
 	uint64_t flips = 0;
 	double start, next;
-	int fd, r;
+	int fd, r, conn_index = -1, cursor_at = 0;
+	sig_atomic_t cursor_seen = 0;
 
 	parse(argc, argv, &o);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_usr1);
 
 	fd = open(o.card, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -251,11 +309,15 @@ int main(int argc, char **argv)
 		die("GETRESOURCES");
 	}
 	for (int i = 0; i < res->count_connectors && !conn; i++) {
+		if (o.connector >= 0 && i != o.connector) {
+			continue;
+		}
 		conn = drmModeGetConnector(fd, res->connectors[i]);
 		if (conn && (conn->connection != DRM_MODE_CONNECTED || conn->count_modes == 0)) {
 			drmModeFreeConnector(conn);
 			conn = NULL;
 		}
+		conn_index = i;
 	}
 	if (!conn) {
 		errno = ENODEV;
@@ -313,16 +375,29 @@ int main(int argc, char **argv)
 	}
 	if (o.cursor && make_buffer(fd, 64, 64, 32, DRM_FORMAT_ARGB8888, &cursor) == 0) {
 		draw_cursor(&cursor);
+		int x = o.n_cursor_at ? o.cursor_at[0][0] : 100;
+		int y = o.n_cursor_at ? o.cursor_at[0][1] : 50;
+
 		have_cursor = drmModeSetCursor(fd, crtc_id, cursor.handle, 64, 64) == 0 &&
-			      drmModeMoveCursor(fd, crtc_id, 100, 50) == 0;
+			      drmModeMoveCursor(fd, crtc_id, x, y) == 0;
 	}
-	printf("KMSTEST-READY mode=%ux%u format=%s crtc=%u fbs=%u,%u cursor=%s\n", mode.hdisplay,
-	       mode.vdisplay, o.rgb565 ? "RGB565" : "XRGB8888", crtc_id, bufs[0].fb_id,
-	       bufs[1].fb_id, have_cursor ? "yes" : "no");
+	printf("KMSTEST-READY mode=%ux%u format=%s crtc=%u connector=%d fbs=%u,%u cursor=%s\n",
+	       mode.hdisplay, mode.vdisplay, o.rgb565 ? "RGB565" : "XRGB8888", crtc_id, conn_index,
+	       bufs[0].fb_id, bufs[1].fb_id, have_cursor ? "yes" : "no");
 
 	start = now_s();
 	next = start;
 	while (!stop && (o.seconds <= 0 || now_s() - start < o.seconds)) {
+		if (have_cursor && o.n_cursor_at && cursor_steps != cursor_seen) {
+			cursor_seen = cursor_steps;
+			cursor_at = (cursor_at + 1) % o.n_cursor_at;
+			if (drmModeMoveCursor(fd, crtc_id, o.cursor_at[cursor_at][0],
+					      o.cursor_at[cursor_at][1]) < 0) {
+				die("MOVE_CURSOR");
+			}
+			printf("KMSTEST-CURSOR x=%d y=%d\n", o.cursor_at[cursor_at][0],
+			       o.cursor_at[cursor_at][1]);
+		}
 		if (!o.flip) {
 			usleep(50000);
 			continue;
@@ -354,7 +429,7 @@ int main(int argc, char **argv)
 		if (flips % 100 == 0) {
 			printf("KMSTEST-FLIPS n=%llu\n", (unsigned long long)flips);
 		}
-		if (have_cursor) {
+		if (have_cursor && !o.n_cursor_at) {
 			drmModeMoveCursor(fd, crtc_id, 100 + (int)(flips % 200), 50);
 		}
 		next += 1.0 / o.fps;

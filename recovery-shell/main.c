@@ -117,6 +117,7 @@ struct app {
 	bool attach_retry;
 	enum shell_remote_phase announced_phase;
 	unsigned debug_stall_ms;
+	bool keymap_given; /* by --keymap or lifeline.keymap: no question at start */
 	bool ticket_announced;
 	unsigned grid_cols, grid_rows;
 };
@@ -736,7 +737,8 @@ static void usage(FILE *f)
 		"as\n"
 		"                         local\n"
 		"  --keymap=LAYOUT[:VARIANT]  keyboard layout (default: lifeline.keymap= on the\n"
-		"                         kernel command line, else us)\n"
+		"                         kernel command line; without either, the Keyboard\n"
+		"                         layout tool asks at start, Enter keeps us)\n"
 		"  --cmdline=FILE         read the kernel command line from FILE\n"
 		"  --socket=PATH          lifeline-server control socket\n"
 		"                         (default /run/lifeline/control.sock)\n"
@@ -755,6 +757,7 @@ static void usage(FILE *f)
 		"                         kernel command line)\n"
 		"  --open=TOOL            open a tool at start, as if chosen on the local "
 		"keyboard\n"
+		"                         (instead of asking for the keyboard layout)\n"
 		"  --screenshot=PNG       write the first frame (or, with --open=remote, the "
 		"first\n"
 		"                         frame with the ticket) as PNG\n"
@@ -977,7 +980,8 @@ static int setup(struct app *a)
 	int w, h, r;
 
 	shell_cmdline_read(a->opt.cmdline_path, &cmdline);
-	if (a->opt.keymap || cmdline.keymap[0]) {
+	a->keymap_given = a->opt.keymap || cmdline.keymap[0];
+	if (a->keymap_given) {
 		const char *spec = a->opt.keymap ? a->opt.keymap : cmdline.keymap;
 
 		if (shell_input_parse_layout(spec, layout, sizeof(layout), variant,
@@ -1078,6 +1082,12 @@ static void startup(struct app *a)
 
 	shell_state_start(&a->st, &acts);
 	handle_actions(a, &acts);
+	if (!a->keymap_given && !a->opt.open_tool) {
+		struct shell_actions ask = { 0 };
+
+		shell_state_ask_keymap(&a->st, &ask);
+		handle_actions(a, &ask);
+	}
 	/* A server already running (started at boot, or before this shell restarted): attach. */
 	if (shell_remote_connect(a->remote) == 0) {
 		remote_attached(a);

@@ -214,6 +214,17 @@ void shell_state_start(struct shell_state *st, struct shell_actions *out)
 	}
 }
 
+void shell_state_ask_keymap(struct shell_state *st, struct shell_actions *out)
+{
+	for (size_t i = 0; i < st->n_tools; i++) {
+		if (st->tools[i].flags & SHELL_TOOL_SETS_KEYMAP) {
+			shell_state_click(st, (struct shell_target){ SHELL_TARGET_TOOL, (int)i },
+					  SHELL_SOURCE_LOCAL, out);
+			return;
+		}
+	}
+}
+
 static void remote_start(struct shell_state *st, struct shell_actions *out)
 {
 	st->phase = SHELL_REMOTE_STARTING;

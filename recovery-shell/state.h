@@ -194,6 +194,11 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 /* Opens the tools flagged SHELL_TOOL_AT_START. */
 void shell_state_start(struct shell_state *st, struct shell_actions *out);
 
+/* Asks for the keyboard layout, as DaRT does at start: opens the tool flagged
+ * SHELL_TOOL_SETS_KEYMAP with the focus on it (call after shell_state_start, when neither the
+ * command line nor an option named a layout). Enter alone there keeps the current one. */
+void shell_state_ask_keymap(struct shell_state *st, struct shell_actions *out);
+
 /* main.c made the pane that OPEN_PANE asked for; it becomes the active view. -ENOSPC if full. */
 int shell_state_pane_added(struct shell_state *st, unsigned pane_id, size_t tool);
 

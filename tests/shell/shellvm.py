@@ -61,11 +61,16 @@ class Guest:
     """One qemu: bochs display (the shell on KMS), the QEMU USB tablet as the person's pointer,
     a NIC for Remote Connection."""
 
-    def __init__(self, kernel, initrd, append='', mem=1024, log=print):
+    def __init__(self, kernel, initrd, append='', mem=1024, log=print, ask_keymap=False):
+        """ask_keymap: boot without lifeline.keymap, so that the shell asks for the layout
+        first; otherwise the layout is us and the tool list has the focus at start."""
         self.log = log
         self.dir = tempfile.mkdtemp(prefix='llshell-', dir='/tmp')
         self._shots = 0
-        cmdline = ('console=tty0 console=ttyS0 lifeline.announce=/dev/ttyS0 ' + append).strip()
+        cmdline = 'console=tty0 console=ttyS0 lifeline.announce=/dev/ttyS0 '
+        if not ask_keymap:
+            cmdline += 'lifeline.keymap=us '
+        cmdline = (cmdline + append).strip()
         self.vm = vmharness.VM('shell', self.dir, memory=mem, display='VGA',
                                extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'))
         self.vm.kernel(kernel, initrd, cmdline)

@@ -52,11 +52,12 @@ class Run:
     def log(self, msg):
         print('[%7.1f] %s' % (time.monotonic() - self.t0, msg), flush=True)
 
-    def boot(self, append=''):
+    def boot(self, append='', ask_keymap=False):
         kernel, initrd = shellvm.find_media(ROOT)
         if not shutil.which('qemu-system-x86_64'):
             raise shellvm.Skip('qemu-system-x86_64 is not installed')
-        self.guest = shellvm.Guest(kernel, initrd, append=append, log=self.log)
+        self.guest = shellvm.Guest(kernel, initrd, append=append, log=self.log,
+                                   ask_keymap=ask_keymap)
         m = self.guest.wait_serial(r'lifeline-shell: on screen \((\w+) (\d+)x(\d+)\)',
                                    BOOT_TIMEOUT)
         self.log('shell on screen: %s' % m.group(0))
@@ -135,6 +136,18 @@ def scenario_boot(r):
     check(img.near(4, 4, HEADER_BG), 'no header at the top: %s' % (img.pixel(4, 4),))
     u, list_w, header_h = layout(img.w, img.h)
     check(img.near(4, img.h - 4, LIST_BG), 'no tool list: %s' % (img.pixel(4, img.h - 4),))
+
+
+def scenario_keymap_at_start(r):
+    """Booted without lifeline.keymap, the shell asks for the keyboard layout first (as DaRT
+    does); the answer typed on the local keyboard becomes the layout."""
+    r.boot(ask_keymap=True)
+    r.guest.wait_serial(r'lifeline-shell: pane keyboard', 60)
+    mark = r.guest.mark()
+    r.guest.send_key('d')
+    r.guest.send_key('e')
+    r.guest.send_key('ret')
+    r.guest.wait_serial(r'lifeline-shell: keymap de\n', 60, after=mark)
 
 
 def scenario_local_keys(r):
@@ -262,6 +275,7 @@ def scenario_crash_restart(r):
 
 SCENARIOS = {
     'boot': scenario_boot,
+    'keymap-at-start': scenario_keymap_at_start,
     'local-keys': scenario_local_keys,
     'client-connects': scenario_client_connects,
     'client-click': scenario_client_click,

@@ -230,6 +230,29 @@ START_TEST(finished_tool_stays_until_closed)
 }
 END_TEST
 
+START_TEST(asks_for_the_keyboard_layout_at_start)
+{
+	struct shell_state st;
+	struct shell_actions acts = { 0 };
+
+	started(&st);
+	shell_state_ask_keymap(&st, &acts);
+	ck_assert_uint_eq(acts.n, 1);
+	ck_assert_int_eq(acts.a[0].kind, SHELL_ACTION_OPEN_PANE);
+	ck_assert_int_eq((int)acts.a[0].tool, test_tool("keyboard"));
+	ck_assert_int_eq(shell_state_pane_added(&st, 2, acts.a[0].tool), 0);
+	/* the question is in front, and what the person types goes to it */
+	ck_assert_int_eq(st.focus, SHELL_FOCUS_MAIN);
+	ck_assert_uint_eq(shell_state_active_pane(&st)->id, 2);
+	/* answered (Enter keeps the layout: the tool exits), Enter closes it; the Shell stays */
+	acts = (struct shell_actions){ 0 };
+	shell_state_pane_exited(&st, 2, 0, &acts);
+	press(&st, SHELL_KEY_RETURN, SHELL_SOURCE_LOCAL);
+	ck_assert_uint_eq(st.n_panes, 1);
+	ck_assert_int_eq((int)shell_state_active_pane(&st)->tool, test_tool("shell"));
+}
+END_TEST
+
 START_TEST(remote_connection_start_and_ticket)
 {
 	struct shell_state st;
@@ -441,6 +464,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, several_panes_and_cycling);
 	tcase_add_test(tc, shell_is_always_there);
 	tcase_add_test(tc, finished_tool_stays_until_closed);
+	tcase_add_test(tc, asks_for_the_keyboard_layout_at_start);
 	tcase_add_test(tc, remote_connection_start_and_ticket);
 	tcase_add_test(tc, remote_cannot_start_remote_connection);
 	tcase_add_test(tc, failed_attempts_show_as_they_happen);

@@ -118,6 +118,7 @@ struct app {
 	enum shell_remote_phase announced_phase;
 	unsigned debug_stall_ms;
 	bool keymap_given; /* by --keymap or lifeline.keymap: no question at start */
+	bool remote_auto;  /* lifeline.remote=auto: the ticket goes in front once attached */
 	bool ticket_announced;
 	unsigned grid_cols, grid_rows;
 };
@@ -411,6 +412,21 @@ static void remote_event(void *data, const struct shell_control_event *ev)
 		announce(a, "auth-failed peer=%s failures=%d", ev->peer, ev->failures);
 	}
 	announce_remote(a);
+	/* Remote Connection at boot: whoever is at the screen must see the ticket first. */
+	if (a->remote_auto &&
+	    (a->st.phase == SHELL_REMOTE_WAITING || a->st.phase == SHELL_REMOTE_IN_USE)) {
+		int idx = shell_tools_find(a->st.tools, a->st.n_tools, "remote");
+
+		a->remote_auto = false;
+		if (idx >= 0) {
+			struct shell_actions acts = { 0 };
+
+			shell_state_click(&a->st, (struct shell_target){ SHELL_TARGET_TOOL, idx },
+					  SHELL_SOURCE_LOCAL, &acts);
+			handle_actions(a, &acts);
+			announce(a, "view remote");
+		}
+	}
 }
 
 /* ---- actions and input ---- */
@@ -738,7 +754,8 @@ static void usage(FILE *f)
 		"                         local\n"
 		"  --keymap=LAYOUT[:VARIANT]  keyboard layout (default: lifeline.keymap= on the\n"
 		"                         kernel command line; without either, the Keyboard\n"
-		"                         layout tool asks at start, Enter keeps us)\n"
+		"                         layout tool asks at start, Enter keeps us; not with\n"
+		"                         lifeline.remote=auto, where the ticket comes first)\n"
 		"  --cmdline=FILE         read the kernel command line from FILE\n"
 		"  --socket=PATH          lifeline-server control socket\n"
 		"                         (default /run/lifeline/control.sock)\n"
@@ -993,6 +1010,7 @@ static int setup(struct app *a)
 	}
 	a->attach_retry = cmdline.remote_auto;
 	a->debug_stall_ms = cmdline.debug_stall_ms;
+	a->remote_auto = cmdline.remote_auto;
 
 	tools = shell_tools_builtin(&n_tools);
 	shell_state_init(&a->st, tools, n_tools);
@@ -1082,7 +1100,7 @@ static void startup(struct app *a)
 
 	shell_state_start(&a->st, &acts);
 	handle_actions(a, &acts);
-	if (!a->keymap_given && !a->opt.open_tool) {
+	if (!a->keymap_given && !a->opt.open_tool && !a->remote_auto) {
 		struct shell_actions ask = { 0 };
 
 		shell_state_ask_keymap(&a->st, &ask);

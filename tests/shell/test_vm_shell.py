@@ -66,14 +66,25 @@ class Run:
         return m
 
     def open_remote_locally(self):
+        mark = self.guest.mark()
+        self.guest.send_key('1')  # the tool list has the focus at start; 1 = Remote Connection
+        self.wait_ticket(mark)
+
+    def wait_ticket(self, mark):
+        """The connection info on the serial line, then the ticket drawn on the screen."""
         g = self.guest
-        mark = g.mark()
-        g.send_key('1')  # the tool list has the focus at start; 1 = Remote Connection
         m = g.wait_serial(r'remote waiting ticket=(\d{3}-\d{3}-\d{3}) port=(\d+) '
                           r'addresses=(\S*) sha256=([0-9A-F:]+)\n', 300, after=mark)
         g.wait_serial(r'ticket on screen', 60, after=mark)
         self.ticket, self.port, self.fp = m.group(1), int(m.group(2)), m.group(4)
         self.log('ticket %s port %d' % (self.ticket, self.port))
+
+    def wait_ticket_digits(self):
+        def digits(img):
+            u, list_w, header_h = layout(img.w, img.h)
+            box = (list_w, header_h + u * 4, img.w, header_h + u * 10)
+            return img.count(HEADER_BG, box, tol=20) > 500
+        self.guest.wait_screen(digits, 30, 'no large ticket digits on the screen')
 
     def connect_client(self):
         import harness
@@ -155,10 +166,19 @@ def scenario_local_keys(r):
     line and on the screen."""
     r.boot()
     r.open_remote_locally()
-    img = r.guest.screendump()
-    u, list_w, header_h = layout(img.w, img.h)
-    box = (list_w, header_h + u * 4, img.w, header_h + u * 10)
-    check(img.count(HEADER_BG, box, tol=20) > 500, 'no large ticket digits on the screen')
+    r.wait_ticket_digits()
+
+
+def scenario_remote_auto(r):
+    """Remote Connection at boot (lifeline.remote=auto, the GRUB entry): the shell attaches to
+    the server the boot started and puts the ticket in front, without asking for the keyboard
+    layout first; the real xfreerdp connects with it."""
+    r.boot(append='lifeline.remote=auto', ask_keymap=True)
+    r.guest.wait_serial(r'lifeline-shell: view remote', 300)
+    r.wait_ticket(0)
+    r.wait_ticket_digits()
+    r.guest.absent_serial(r'lifeline-shell: pane keyboard', 0)
+    r.connect_client()
 
 
 def scenario_client_connects(r):
@@ -277,6 +297,7 @@ SCENARIOS = {
     'boot': scenario_boot,
     'keymap-at-start': scenario_keymap_at_start,
     'local-keys': scenario_local_keys,
+    'remote-auto': scenario_remote_auto,
     'client-connects': scenario_client_connects,
     'client-click': scenario_client_click,
     'client-types': scenario_client_types,

@@ -10,7 +10,6 @@ usage: test_remote.py menu      ISO under BIOS; the GRUB menu entry "Remote Conn
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -21,55 +20,30 @@ import vmharness  # noqa: E402
 import vmimage  # noqa: E402
 from vmharness import VM, Failure, Skip, check, log  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                'integration'))
+import harness  # noqa: E402
+
 BOOT_TIMEOUT = float(os.environ.get('LIFELINE_VM_BOOT_TIMEOUT', '300'))
 # TLS and NLA in a TCG guest take a few seconds per attempt
 RDP_TIMEOUT = 120
 
 
-class Xvfb:
-    def __init__(self):
-        for tool in ('Xvfb', 'xfreerdp'):
-            if subprocess.run(['sh', '-c', f'command -v {tool}'],
-                              stdout=subprocess.DEVNULL).returncode != 0:
-                msg = f'{tool} is missing (tools/install-deps image)'
-                if os.environ.get('CI'):
-                    raise Failure(msg + '; the VM tier does not skip in CI')
-                raise Skip(msg)
-        r, w = os.pipe2(os.O_CLOEXEC)
-        os.set_inheritable(w, True)
-        self.proc = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-screen', '0', '1024x768x24',
-                                      '-nolisten', 'tcp', '-noreset'],
-                                     pass_fds=(w,), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        buf = b''
-        deadline = time.monotonic() + 20
-        try:
-            while not buf.endswith(b'\n'):
-                left = deadline - time.monotonic()
-                check(left > 0 and self.proc.poll() is None, 'Xvfb did not report its display')
-                ready, _, _ = select.select([r], [], [], left)
-                if ready:
-                    chunk = os.read(r, 64)
-                    check(chunk, 'Xvfb closed -displayfd without a display number')
-                    buf += chunk
-        finally:
-            os.close(r)
-        self.display = ':' + buf.decode().strip()
-        log(f'Xvfb on {self.display}')
+def xvfb(h):
+    """Xvfb for the client, through the integration harness (its -displayfd start)."""
+    for tool in ('Xvfb', 'xfreerdp'):
+        if subprocess.run(['sh', '-c', f'command -v {tool}'],
+                          stdout=subprocess.DEVNULL).returncode != 0:
+            msg = f'{tool} is missing (tools/install-deps image)'
+            if os.environ.get('CI'):
+                raise Failure(msg + '; the VM tier does not skip in CI')
+            raise Skip(msg)
+    return h.xvfb(1024, 768)
 
-    def env(self, home):
-        return dict(os.environ, DISPLAY=self.display, HOME=home,
-                    XDG_CONFIG_HOME=os.path.join(home, 'config'))
 
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+def client_env(display, home):
+    return dict(os.environ, **display.env, HOME=home,
+                XDG_CONFIG_HOME=os.path.join(home, 'config'))
 
 
 def xfreerdp_argv(port, ticket, info, extra=()):
@@ -81,8 +55,8 @@ def xfreerdp_argv(port, ticket, info, extra=()):
 def auth_only(x, home, port, ticket, info):
     argv = xfreerdp_argv(port, ticket, info, ['/auth-only'])
     t0 = time.monotonic()
-    r = subprocess.run(argv, env=x.env(home), stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=RDP_TIMEOUT)
+    r = subprocess.run(argv, env=client_env(x, home), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=RDP_TIMEOUT)
     log(f'xfreerdp /auth-only /p:{ticket}: status {r.returncode} in {time.monotonic() - t0:.1f} s')
     return r
 
@@ -105,7 +79,8 @@ def connect(vm, info, workdir):
     port = vm.hostfwd_add(info['port'])
     home = os.path.join(workdir, f'{vm.name}-home')
     os.makedirs(home, exist_ok=True)
-    x = Xvfb()
+    h = harness.Harness()
+    x = xvfb(h)
     try:
         # a wrong ticket is refused ...
         r = auth_only(x, home, port, '111-222-333', info)
@@ -124,8 +99,8 @@ def connect(vm, info, workdir):
         # and a full session comes up: the server reports the helpdesk connected
         client_log = open(os.path.join(workdir, f'{vm.name}-xfreerdp.log'), 'wb')
         client = subprocess.Popen(xfreerdp_argv(port, info['ticket'].replace('-', ''), info),
-                                  env=x.env(home), stdin=subprocess.DEVNULL, stdout=client_log,
-                                  stderr=subprocess.STDOUT)
+                                  env=client_env(x, home), stdin=subprocess.DEVNULL,
+                                  stdout=client_log, stderr=subprocess.STDOUT)
         try:
             vm.wait_for(r'lifeline-server: [^\n]*logged in with the ticket', RDP_TIMEOUT,
                         'the ticket without dashes accepted')
@@ -143,7 +118,7 @@ def connect(vm, info, workdir):
             client_log.close()
         vm.wait_for(r'lifeline-server: [^\n]*helpdesk at [^\n]* disconnected', 60, 'the disconnect')
     finally:
-        x.stop()
+        h.cleanup()
 
 
 def main():

@@ -300,6 +300,22 @@ static void open_pane(struct app *a, size_t tool)
 
 static void remote_event(void *data, const struct shell_control_event *ev);
 
+/* The shell itself picks a tool, as the person would on the local keyboard. -ENOENT if the
+ * tool list has no such tool. */
+static int open_tool_locally(struct app *a, const char *id)
+{
+	int idx = shell_tools_find(a->st.tools, a->st.n_tools, id);
+	struct shell_actions acts = { 0 };
+
+	if (idx < 0) {
+		return idx;
+	}
+	shell_state_click(&a->st, (struct shell_target){ SHELL_TARGET_TOOL, idx },
+			  SHELL_SOURCE_LOCAL, &acts);
+	handle_actions(a, &acts);
+	return 0;
+}
+
 static void remote_attached(struct app *a)
 {
 	a->start_deadline = 0;
@@ -415,15 +431,8 @@ static void remote_event(void *data, const struct shell_control_event *ev)
 	/* Remote Connection at boot: whoever is at the screen must see the ticket first. */
 	if (a->remote_auto &&
 	    (a->st.phase == SHELL_REMOTE_WAITING || a->st.phase == SHELL_REMOTE_IN_USE)) {
-		int idx = shell_tools_find(a->st.tools, a->st.n_tools, "remote");
-
 		a->remote_auto = false;
-		if (idx >= 0) {
-			struct shell_actions acts = { 0 };
-
-			shell_state_click(&a->st, (struct shell_target){ SHELL_TARGET_TOOL, idx },
-					  SHELL_SOURCE_LOCAL, &acts);
-			handle_actions(a, &acts);
+		if (open_tool_locally(a, "remote") == 0) {
 			announce(a, "view remote");
 		}
 	}
@@ -1112,18 +1121,8 @@ static void startup(struct app *a)
 	} else if (a->attach_retry) {
 		arm_timer(a->retryfd, ATTACH_INTERVAL_MS, ATTACH_INTERVAL_MS);
 	}
-	if (a->opt.open_tool) {
-		int idx = shell_tools_find(a->st.tools, a->st.n_tools, a->opt.open_tool);
-
-		if (idx >= 0) {
-			struct shell_actions open = { 0 };
-
-			shell_state_click(&a->st, (struct shell_target){ SHELL_TARGET_TOOL, idx },
-					  SHELL_SOURCE_LOCAL, &open);
-			handle_actions(a, &open);
-		} else {
-			log_msg("no tool '%s'", a->opt.open_tool);
-		}
+	if (a->opt.open_tool && open_tool_locally(a, a->opt.open_tool) < 0) {
+		log_msg("no tool '%s'", a->opt.open_tool);
 	}
 }
 

@@ -2,11 +2,13 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "injector.h"
@@ -15,6 +17,7 @@
 struct injector_recording {
 	struct injector base;
 	int fd;
+	bool timestamps;
 };
 
 static const struct injector_impl injector_recording_impl;
@@ -30,17 +33,29 @@ static int write_line(struct injector_recording *rec, const char *fmt, ...)
 
 static int write_line(struct injector_recording *rec, const char *fmt, ...)
 {
-	char line[96];
+	char line[128];
 	va_list ap;
-	size_t off = 0;
+	size_t off = 0, len = 0;
 	int n;
 
+	if (rec->timestamps) {
+		struct timespec ts;
+
+		/* Taken as late as possible: latency benchmarks compare it with the sender's clock. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		n = snprintf(line, sizeof(line), "%lld.%09ld ", (long long)ts.tv_sec, ts.tv_nsec);
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			return -EINVAL;
+		}
+		len = (size_t)n;
+	}
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
+	if (n < 0 || (size_t)n >= sizeof(line) - len) {
 		return -EINVAL;
 	}
+	n += (int)len;
 	while (off < (size_t)n) {
 		ssize_t w = write(rec->fd, line + off, (size_t)n - off);
 
@@ -99,11 +114,16 @@ int injector_recording_create(struct shadow_spec *spec, struct injector **ret, c
 {
 	struct injector_recording *rec;
 	const char *path = shadow_spec_get(spec, "path");
+	uint32_t timestamps;
 	int r;
 
 	if (!path || !*path) {
 		return shadow_error(errbuf, errlen, -EINVAL,
 				    "injector 'recording' needs path=FILE");
+	}
+	r = shadow_spec_get_u32(spec, "timestamps", 0, 0, 1, &timestamps, errbuf, errlen);
+	if (r < 0) {
+		return r;
 	}
 	r = shadow_spec_check_unused(spec, errbuf, errlen);
 	if (r < 0) {
@@ -114,6 +134,7 @@ int injector_recording_create(struct shadow_spec *spec, struct injector **ret, c
 		return shadow_error(errbuf, errlen, -ENOMEM, "out of memory");
 	}
 	rec->base.impl = &injector_recording_impl;
+	rec->timestamps = timestamps;
 	rec->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (rec->fd < 0) {
 		r = -errno;

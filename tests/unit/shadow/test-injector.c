@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <linux/input-event-codes.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "injector.h"
 #include "shadow-test.h"
@@ -60,6 +61,49 @@ START_TEST(test_format)
 				      "wheel -240 360\n"
 				      "key 767 0\n");
 	injector_destroy(inj);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* timestamps=1: each line starts with CLOCK_MONOTONIC seconds.nanoseconds taken at the write. */
+START_TEST(test_timestamps)
+{
+	static const char *const rest[] = { "key 30 1", "abs 5 6", "wheel -120 0", "key 767 0" };
+	char *path = shadow_test_tmpfile();
+	struct injector *inj = NULL;
+	char spec[PATH_MAX + 32], err[256] = "";
+	struct timespec t0, t1;
+	char *text, *line, *save = NULL;
+	double before, after, last = 0;
+	int n = 0;
+
+	snprintf(spec, sizeof(spec), "recording:path=%s,timestamps=1", path);
+	ck_assert_msg(injector_create(spec, &inj, err, sizeof(err)) == 0, "%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(injector_key(inj, KEY_A, 1), 0);
+	ck_assert_int_eq(injector_move_abs(inj, 5, 6, 1024, 768), 0);
+	ck_assert_int_eq(injector_wheel(inj, -120, 0), 0);
+	ck_assert_int_eq(injector_key(inj, KEY_MAX, 0), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	injector_destroy(inj);
+	before = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
+	after = (double)t1.tv_sec + (double)t1.tv_nsec / 1e9;
+	text = shadow_test_slurp(path);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		char *end, *dot = strchr(line, '.');
+		double t = strtod(line, &end);
+
+		ck_assert_int_lt(n, 4);
+		ck_assert_ptr_nonnull(dot);
+		ck_assert_int_eq(end - dot, 10); /* nine digits of nanoseconds */
+		ck_assert_int_eq(*end, ' ');
+		ck_assert_str_eq(end + 1, rest[n]);
+		ck_assert(t >= before - 1e-6 && t <= after + 1e-6 && t >= last);
+		last = t;
+	}
+	ck_assert_int_eq(n, 4);
+	free(text);
 	unlink(path);
 	free(path);
 }
@@ -159,6 +203,8 @@ START_TEST(test_bad_specs)
 		"recording:=x",
 		"recording:path=/tmp/a,path=/tmp/b",
 		"recording:path=/tmp/a,,x=1",
+		"recording:path=/tmp/a,timestamps=2",
+		"recording:path=/tmp/a,timestamps=yes",
 		"uinput-typo",
 	};
 
@@ -230,6 +276,7 @@ static Suite *injector_suite(void)
 
 	tcase_add_test(tc, test_backend_names);
 	tcase_add_test(tc, test_format);
+	tcase_add_test(tc, test_timestamps);
 	tcase_add_test(tc, test_bad_value);
 	tcase_add_test(tc, test_appends_and_mode);
 	tcase_add_test(tc, test_cloexec);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ static const struct {
 	{ "expired", SHELL_CONTROL_EXPIRED },
 	{ "ended", SHELL_CONTROL_ENDED },
 	{ "view-only", SHELL_CONTROL_VIEW_ONLY },
+	{ "text", SHELL_CONTROL_TEXT },
 };
 
 int shell_remote_phase_from_string(const char *s, enum shell_remote_phase *ret)
@@ -48,6 +50,32 @@ static void copy_str(struct json_object *o, const char *key, char *dst, size_t s
 	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)) {
 		snprintf(dst, size, "%s", json_object_get_string(v));
 	}
+}
+
+/* A string field as an owned copy; NUL inside is refused (the text would be cut short). */
+static int dup_text(struct json_object *o, const char *key, char **ret, size_t *ret_len)
+{
+	struct json_object *v;
+	const char *s;
+	size_t len;
+	char *copy;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string)) {
+		return 0;
+	}
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', len)) {
+		return -EINVAL;
+	}
+	copy = malloc(len + 1);
+	if (!copy) {
+		return -ENOMEM;
+	}
+	memcpy(copy, s, len + 1);
+	*ret = copy;
+	*ret_len = len;
+	return 0;
 }
 
 static int get_int(struct json_object *o, const char *key, int def)
@@ -155,10 +183,17 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 	ev.failures = get_int(o, "failures", 0);
 	ev.remaining = get_int(o, "remaining", -1);
 	ev.view_only = get_bool(o, "view_only", get_bool(o, "enabled", false));
-	r = 0;
+	copy_str(o, "keyboard_layout", ev.keyboard_layout, sizeof(ev.keyboard_layout));
+	copy_str(o, "keyboard_variant", ev.keyboard_variant, sizeof(ev.keyboard_variant));
+	r = dup_text(o, "text", &ev.text, &ev.text_len);
+	if (r == 0 && ev.kind == SHELL_CONTROL_TEXT && !ev.text) {
+		r = -EINVAL;
+	}
 out:
 	if (r == 0) {
 		*ret = ev;
+	} else {
+		free(ev.text);
 	}
 	shell_conninfo_wipe(&ev.info);
 	json_object_put(o);
@@ -191,6 +226,17 @@ int shell_control_format(enum shell_command cmd, bool enabled, char *buf, size_t
 		return -ENOSPC;
 	}
 	return n;
+}
+
+void shell_control_event_clear(struct shell_control_event *ev)
+{
+	if (ev->text) {
+		explicit_bzero(ev->text, ev->text_len);
+		free(ev->text);
+	}
+	ev->text = NULL;
+	ev->text_len = 0;
+	shell_conninfo_wipe(&ev->info);
 }
 
 void shell_conninfo_wipe(struct shell_conninfo *info)

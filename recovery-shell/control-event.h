@@ -53,6 +53,8 @@ enum shell_control_kind {
 	SHELL_CONTROL_EXPIRED,
 	SHELL_CONTROL_ENDED,
 	SHELL_CONTROL_VIEW_ONLY,
+	/* Characters the helpdesk's client sent as Unicode keyboard events (see text). */
+	SHELL_CONTROL_TEXT,
 	SHELL_CONTROL_REPLY_OK,
 	SHELL_CONTROL_REPLY_ERROR,
 	/* Not from the wire: the socket closed. */
@@ -81,6 +83,14 @@ struct shell_control_event {
 	bool view_only;
 	/* STATE (in-use): when the session began, if the server says so; else 0. */
 	time_t since;
+	/* CONNECTED: the XKB layout and variant of the helpdesk's keyboard ("" = unknown: the
+	 * console's own layout applies). */
+	char keyboard_layout[32];
+	char keyboard_variant[32];
+	/* TEXT (and other text-bearing events): UTF-8 without NUL, owned by the event, freed
+	 * by shell_control_event_clear(); NULL when absent. */
+	char *text;
+	size_t text_len;
 };
 
 enum shell_command {
@@ -98,6 +108,9 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 
 /* Writes the command as one line with its newline into buf. Returns the length or -ENOSPC. */
 int shell_control_format(enum shell_command cmd, bool enabled, char *buf, size_t size);
+
+/* Frees what an event owns (its text) and wipes its secrets; the event can be reused. */
+void shell_control_event_clear(struct shell_control_event *ev);
 
 /* Wipes the secret parts (the ticket) of an event or conninfo. */
 void shell_conninfo_wipe(struct shell_conninfo *info);

@@ -20,6 +20,7 @@
 #define REPEAT_RATE_MS  40
 
 struct source_kbd {
+	struct xkb_keymap *keymap; /* a reference: the console's, or the helpdesk's own */
 	struct xkb_state *state;
 };
 
@@ -31,7 +32,7 @@ struct source_kbd {
  * replays (shell_input_dispatch). `lock` guards the xkb and pointer state the main loop changes
  * (layout, screen size).
  */
-enum queued_type { Q_KEY, Q_MOTION, Q_BUTTON, Q_SCROLL };
+enum queued_type { Q_KEY, Q_MOTION, Q_BUTTON, Q_SCROLL, Q_TEXT_MARKER };
 
 struct queued {
 	enum queued_type type;
@@ -56,8 +57,9 @@ struct shell_input {
 	struct udev *udev;
 	struct libinput *li;
 	struct xkb_context *xkb;
-	struct xkb_keymap *keymap;
+	struct xkb_keymap *keymap; /* the console's */
 	struct source_kbd kbd[2];
+	bool remote_own_keymap; /* the helpdesk's keys use a layout of their own */
 	bool trust_virtual;
 	const struct shell_input_listener *listener;
 	void *data;
@@ -67,6 +69,10 @@ struct shell_input {
 	uint32_t repeat_key;
 	enum shell_source repeat_source;
 	bool repeating;
+	/* The main loop's: events read from the queue but not yet delivered (held). */
+	unsigned hold;
+	struct queued carry[64];
+	size_t carry_n, carry_i;
 };
 
 enum shell_source shell_input_classify(const char *name, const char *syspath, bool trust_virtual)
@@ -167,14 +173,61 @@ static int set_layout_locked(struct shell_input *in, const char *layout, const c
 		xkb_keymap_unref(km);
 		return -ENOMEM;
 	}
-	xkb_state_unref(in->kbd[0].state);
-	xkb_state_unref(in->kbd[1].state);
+	xkb_state_unref(in->kbd[SHELL_SOURCE_LOCAL].state);
+	xkb_keymap_unref(in->kbd[SHELL_SOURCE_LOCAL].keymap);
+	in->kbd[SHELL_SOURCE_LOCAL].keymap = xkb_keymap_ref(km);
+	in->kbd[SHELL_SOURCE_LOCAL].state = s0;
+	if (!in->remote_own_keymap) {
+		xkb_state_unref(in->kbd[SHELL_SOURCE_REMOTE].state);
+		xkb_keymap_unref(in->kbd[SHELL_SOURCE_REMOTE].keymap);
+		in->kbd[SHELL_SOURCE_REMOTE].keymap = xkb_keymap_ref(km);
+		in->kbd[SHELL_SOURCE_REMOTE].state = s1;
+	} else {
+		xkb_state_unref(s1);
+	}
 	xkb_keymap_unref(in->keymap);
 	in->keymap = km;
-	in->kbd[0].state = s0;
-	in->kbd[1].state = s1;
 	in->repeating = false;
 	return 0;
+}
+
+/* NULL or "" layout: the helpdesk's keys follow the console's layout again. */
+static int set_remote_layout_locked(struct shell_input *in, const char *layout,
+				    const char *variant)
+{
+	struct xkb_rule_names names = { .rules = NULL,
+					.model = "pc105",
+					.layout = layout,
+					.variant = variant && *variant ? variant : NULL };
+	struct xkb_keymap *km = NULL;
+	struct xkb_state *st;
+	bool own = layout && *layout;
+	int r = 0;
+
+	if (own) {
+		km = xkb_keymap_new_from_names(in->xkb, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+		if (!km) {
+			r = -EINVAL;
+			own = false;
+		}
+	}
+	if (!km) {
+		km = xkb_keymap_ref(in->keymap);
+	}
+	st = xkb_state_new(km);
+	if (!st) {
+		xkb_keymap_unref(km);
+		return -ENOMEM;
+	}
+	xkb_state_unref(in->kbd[SHELL_SOURCE_REMOTE].state);
+	xkb_keymap_unref(in->kbd[SHELL_SOURCE_REMOTE].keymap);
+	in->kbd[SHELL_SOURCE_REMOTE].keymap = km;
+	in->kbd[SHELL_SOURCE_REMOTE].state = st;
+	in->remote_own_keymap = own;
+	if (in->repeating && in->repeat_source == SHELL_SOURCE_REMOTE) {
+		in->repeating = false;
+	}
+	return r;
 }
 
 static void stop_repeat(struct shell_input *in)
@@ -238,6 +291,7 @@ static void queue_motion(struct shell_input *in, enum shell_source src)
 static void emit_key(struct shell_input *in, uint32_t key, enum shell_source src)
 {
 	struct xkb_state *s = in->kbd[src].state;
+	struct xkb_keymap *km = in->kbd[src].keymap;
 	xkb_keycode_t kc = key + 8;
 	const xkb_keysym_t *syms;
 	struct shell_key k = { .source = src };
@@ -250,7 +304,7 @@ static void emit_key(struct shell_input *in, uint32_t key, enum shell_source src
 	k.unicode = xkb_state_key_get_utf32(s, kc);
 	k.mods = mods_of(s);
 	if (layout != XKB_LAYOUT_INVALID &&
-	    xkb_keymap_key_get_syms_by_level(in->keymap, kc, layout, 0, &syms) == 1) {
+	    xkb_keymap_key_get_syms_by_level(km, kc, layout, 0, &syms) == 1) {
 		k.base_keysym = syms[0];
 	}
 	queue_push(in, &(struct queued){ .type = Q_KEY, .source = src, .key = k });
@@ -263,6 +317,12 @@ static void handle_key(struct shell_input *in, struct libinput_event_keyboard *k
 	bool down = libinput_event_keyboard_get_key_state(kev) == LIBINPUT_KEY_STATE_PRESSED;
 	struct xkb_state *s = in->kbd[src].state;
 
+	if (src == SHELL_SOURCE_REMOTE && key == SHELL_TEXT_MARKER_KEY) {
+		if (down) {
+			queue_push(in, &(struct queued){ .type = Q_TEXT_MARKER, .source = src });
+		}
+		return;
+	}
 	xkb_state_update_key(s, key + 8, down ? XKB_KEY_DOWN : XKB_KEY_UP);
 	if (!down) {
 		if (in->repeating && in->repeat_key == key && in->repeat_source == src) {
@@ -271,7 +331,9 @@ static void handle_key(struct shell_input *in, struct libinput_event_keyboard *k
 		return;
 	}
 	emit_key(in, key, src);
-	if (xkb_keymap_key_repeats(in->keymap, key + 8)) {
+	/* The helpdesk's client repeats by itself; a repeat made here too would double it,
+	 * and a key-up delayed by the link would turn into a run of characters. */
+	if (src == SHELL_SOURCE_LOCAL && xkb_keymap_key_repeats(in->kbd[src].keymap, key + 8)) {
 		start_repeat(in, key, src);
 	} else if (in->repeating && in->repeat_source == src) {
 		stop_repeat(in);
@@ -316,7 +378,7 @@ static void clamp_pointer(struct shell_input *in)
 
 static void reset_source(struct shell_input *in, enum shell_source src)
 {
-	struct xkb_state *fresh = xkb_state_new(in->keymap);
+	struct xkb_state *fresh = xkb_state_new(in->kbd[src].keymap);
 
 	if (fresh) {
 		xkb_state_unref(in->kbd[src].state);
@@ -430,6 +492,16 @@ int shell_input_set_layout(struct shell_input *in, const char *layout, const cha
 	return r;
 }
 
+int shell_input_set_remote_layout(struct shell_input *in, const char *layout, const char *variant)
+{
+	int r;
+
+	pthread_mutex_lock(&in->lock);
+	r = set_remote_layout_locked(in, layout, variant);
+	pthread_mutex_unlock(&in->lock);
+	return r;
+}
+
 static void *reader_thread(void *arg)
 {
 	struct shell_input *in = arg;
@@ -460,34 +532,65 @@ static void *reader_thread(void *arg)
 	}
 }
 
+static void deliver(struct shell_input *in, const struct queued *e)
+{
+	switch (e->type) {
+	case Q_KEY:
+		in->listener->key(in->data, &e->key);
+		break;
+	case Q_MOTION:
+		in->listener->motion(in->data, e->ptr.x, e->ptr.y, e->source);
+		break;
+	case Q_BUTTON:
+		in->listener->button(in->data, e->ptr.x, e->ptr.y, e->ptr.button, e->ptr.pressed,
+				     e->source);
+		break;
+	case Q_SCROLL:
+		in->listener->scroll(in->data, e->notches, e->source);
+		break;
+	case Q_TEXT_MARKER:
+		if (in->listener->text_marker) {
+			in->listener->text_marker(in->data);
+		}
+		break;
+	}
+}
+
 int shell_input_dispatch(struct shell_input *in)
 {
-	struct queued q[64];
-	ssize_t n;
+	for (;;) {
+		ssize_t n;
 
-	while ((n = read(in->queue[0], q, sizeof(q))) > 0) {
-		/* Writes are whole records of less than PIPE_BUF, so reads are too. */
-		for (size_t i = 0; i < (size_t)n / sizeof(q[0]); i++) {
-			const struct queued *e = &q[i];
-
-			switch (e->type) {
-			case Q_KEY:
-				in->listener->key(in->data, &e->key);
-				break;
-			case Q_MOTION:
-				in->listener->motion(in->data, e->ptr.x, e->ptr.y, e->source);
-				break;
-			case Q_BUTTON:
-				in->listener->button(in->data, e->ptr.x, e->ptr.y, e->ptr.button,
-						     e->ptr.pressed, e->source);
-				break;
-			case Q_SCROLL:
-				in->listener->scroll(in->data, e->notches, e->source);
-				break;
-			}
+		/* A listener may hold input (a text marker whose text is not here yet). */
+		while (!in->hold && in->carry_i < in->carry_n) {
+			deliver(in, &in->carry[in->carry_i++]);
 		}
+		if (in->hold) {
+			return 0;
+		}
+		n = read(in->queue[0], in->carry, sizeof(in->carry));
+		if (n <= 0) {
+			in->carry_n = in->carry_i = 0;
+			return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+		}
+		/* Writes are whole records of less than PIPE_BUF, so reads are too. */
+		in->carry_n = (size_t)n / sizeof(in->carry[0]);
+		in->carry_i = 0;
 	}
-	return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+}
+
+void shell_input_hold(struct shell_input *in, bool hold)
+{
+	if (hold) {
+		in->hold++;
+	} else if (in->hold > 0) {
+		in->hold--;
+	}
+}
+
+bool shell_input_pending(const struct shell_input *in)
+{
+	return !in->hold && in->carry_i < in->carry_n;
 }
 
 int shell_input_create(const struct shell_input_options *opts,
@@ -559,8 +662,10 @@ err_li:
 err_udev:
 	udev_unref(in->udev);
 err_keymap:
-	xkb_state_unref(in->kbd[0].state);
-	xkb_state_unref(in->kbd[1].state);
+	for (int i = 0; i < 2; i++) {
+		xkb_state_unref(in->kbd[i].state);
+		xkb_keymap_unref(in->kbd[i].keymap);
+	}
 	xkb_keymap_unref(in->keymap);
 err_xkb:
 	xkb_context_unref(in->xkb);
@@ -595,8 +700,10 @@ void shell_input_destroy(struct shell_input *in)
 	}
 	libinput_unref(in->li);
 	udev_unref(in->udev);
-	xkb_state_unref(in->kbd[0].state);
-	xkb_state_unref(in->kbd[1].state);
+	for (int i = 0; i < 2; i++) {
+		xkb_state_unref(in->kbd[i].state);
+		xkb_keymap_unref(in->kbd[i].keymap);
+	}
 	xkb_keymap_unref(in->keymap);
 	xkb_context_unref(in->xkb);
 	close(in->repeat_fd);

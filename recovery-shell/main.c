@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xkbcommon/xkbcommon.h>
 
 #include "lifeline-config.h"
 
@@ -44,6 +45,10 @@
 #define START_TIMEOUT_MS   60000
 #define RETRY_INTERVAL_MS  100
 #define ATTACH_INTERVAL_MS 500
+/* Text the helpdesk typed as Unicode: how many texts may wait for their marker, and how long
+ * a marker waits for its text before the keys behind it go on. */
+#define MAX_PENDING_TEXTS 256
+#define TEXT_WAIT_MS      2000
 
 enum tag {
 	TAG_SIGNAL = 1,
@@ -54,6 +59,7 @@ enum tag {
 	TAG_CLOCK,
 	TAG_NET,
 	TAG_PANE,
+	TAG_TEXT,
 };
 
 struct pane_term {
@@ -121,6 +127,11 @@ struct app {
 	bool remote_auto;  /* lifeline.remote=auto: the ticket goes in front once attached */
 	bool ticket_announced;
 	unsigned grid_cols, grid_rows;
+	/* Texts from the server's "text" events, oldest first, each typed at its marker. */
+	char *texts[MAX_PENDING_TEXTS];
+	size_t texts_head, texts_n;
+	bool awaiting_text; /* a marker came first: input is held until its text (textfd) */
+	int textfd;
 };
 
 static long long now_ms(void)
@@ -298,7 +309,9 @@ static void open_pane(struct app *a, size_t tool)
 
 /* ---- Remote Connection ---- */
 
-static void remote_event(void *data, const struct shell_control_event *ev);
+static void remote_event(void *data, struct shell_control_event *ev);
+static void text_arrived(struct app *a, struct shell_control_event *ev);
+static void drop_texts(struct app *a);
 
 /* The shell itself picks a tool, as the person would on the local keyboard. -ENOENT if the
  * tool list has no such tool. */
@@ -408,13 +421,30 @@ static void announce_remote(struct app *a)
 	}
 }
 
-static void remote_event(void *data, const struct shell_control_event *ev)
+static void remote_event(void *data, struct shell_control_event *ev)
 {
 	struct app *a = data;
 	bool view_only = a->st.view_only;
 
 	if (ev->kind == SHELL_CONTROL_LOST) {
 		log_msg("lost the control socket");
+	}
+	if (ev->kind == SHELL_CONTROL_TEXT) {
+		text_arrived(a, ev);
+		return;
+	}
+	if (ev->kind == SHELL_CONTROL_CONNECTED && a->input) {
+		int r = shell_input_set_remote_layout(a->input, ev->keyboard_layout,
+						      ev->keyboard_variant);
+
+		announce(a, "remote keyboard layout=%s variant=%s%s",
+			 ev->keyboard_layout[0] ? ev->keyboard_layout : "console",
+			 ev->keyboard_variant, r < 0 ? " (unknown: the console's applies)" : "");
+	}
+	if ((ev->kind == SHELL_CONTROL_DISCONNECTED || ev->kind == SHELL_CONTROL_LOST) &&
+	    a->input) {
+		shell_input_set_remote_layout(a->input, NULL, NULL);
+		drop_texts(a);
 	}
 	if (ev->kind == SHELL_CONTROL_READY && a->st.phase == SHELL_REMOTE_WAITING) {
 		/* A fresh ticket while waiting: announce it too. */
@@ -496,6 +526,141 @@ static void on_key(void *data, const struct shell_key *key)
 	}
 }
 
+/* ---- text the helpdesk typed as Unicode (docs/control-protocol.md) ---- */
+
+/* Types TEXT as if the helpdesk had pressed one key per character. */
+static void type_text(struct app *a, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+
+	while (p < end) {
+		uint32_t cp;
+		size_t n;
+
+		if (*p < 0x80) {
+			cp = *p, n = 1;
+		} else if ((*p & 0xe0) == 0xc0) {
+			cp = *p & 0x1f, n = 2;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p & 0x0f, n = 3;
+		} else if ((*p & 0xf8) == 0xf0) {
+			cp = *p & 0x07, n = 4;
+		} else {
+			p++;
+			continue;
+		}
+		if ((size_t)(end - p) < n) {
+			break;
+		}
+		for (size_t i = 1; i < n; i++) {
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		p += n;
+		/* Control characters come as keys (Enter, Tab) from any sane client. */
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp > 0x10ffff) {
+			continue;
+		}
+		struct shell_key k = { .keysym = xkb_utf32_to_keysym(cp),
+				       .unicode = cp,
+				       .source = SHELL_SOURCE_REMOTE };
+
+		k.base_keysym = k.keysym;
+		if (k.keysym != XKB_KEY_NoSymbol) {
+			on_key(a, &k);
+		}
+	}
+}
+
+static void arm_text_wait(struct app *a, bool on)
+{
+	struct itimerspec its = { .it_value = { on ? TEXT_WAIT_MS / 1000 : 0,
+					       on ? (TEXT_WAIT_MS % 1000) * 1000000L : 0 } };
+
+	timerfd_settime(a->textfd, 0, &its, NULL);
+}
+
+static char *pop_text(struct app *a)
+{
+	char *t;
+
+	if (a->texts_n == 0) {
+		return NULL;
+	}
+	t = a->texts[a->texts_head];
+	a->texts_head = (a->texts_head + 1) % MAX_PENDING_TEXTS;
+	a->texts_n--;
+	return t;
+}
+
+static void type_and_free(struct app *a, char *t)
+{
+	size_t len = strlen(t);
+
+	type_text(a, t, len);
+	explicit_bzero(t, len);
+	free(t);
+}
+
+static void drop_texts(struct app *a)
+{
+	char *t;
+
+	while ((t = pop_text(a))) {
+		explicit_bzero(t, strlen(t));
+		free(t);
+	}
+	if (a->awaiting_text) {
+		a->awaiting_text = false;
+		arm_text_wait(a, false);
+		shell_input_hold(a->input, false);
+	}
+}
+
+static void text_arrived(struct app *a, struct shell_control_event *ev)
+{
+	if (a->texts_n == MAX_PENDING_TEXTS) {
+		log_msg("too many texts without their key; dropping the oldest");
+		type_and_free(a, pop_text(a));
+	}
+	a->texts[(a->texts_head + a->texts_n) % MAX_PENDING_TEXTS] = ev->text;
+	a->texts_n++;
+	ev->text = NULL; /* ours now */
+	ev->text_len = 0;
+	if (a->awaiting_text) {
+		/* The marker was first; its keys wait behind it in the input module. */
+		a->awaiting_text = false;
+		arm_text_wait(a, false);
+		type_and_free(a, pop_text(a));
+		shell_input_hold(a->input, false);
+	}
+}
+
+/* The helpdesk's marker key: its text goes in here, before the keys that follow it. */
+static void on_text_marker(void *data)
+{
+	struct app *a = data;
+	char *t = pop_text(a);
+
+	if (t) {
+		type_and_free(a, t);
+		return;
+	}
+	if (!a->awaiting_text) {
+		a->awaiting_text = true;
+		arm_text_wait(a, true);
+		shell_input_hold(a->input, true);
+	}
+}
+
+static void text_timeout(struct app *a)
+{
+	if (a->awaiting_text) {
+		log_msg("a typed text did not arrive within %d ms", TEXT_WAIT_MS);
+		a->awaiting_text = false;
+		shell_input_hold(a->input, false);
+	}
+}
+
 static void on_motion(void *data, int x, int y, enum shell_source source)
 {
 	struct app *a = data;
@@ -549,6 +714,7 @@ static const struct shell_input_listener input_listener = {
 	.motion = on_motion,
 	.button = on_button,
 	.scroll = on_scroll,
+	.text_marker = on_text_marker,
 };
 
 /* ---- clock, host ---- */
@@ -1058,9 +1224,11 @@ static int setup(struct app *a)
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	a->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->clockfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (a->sigfd < 0 || a->epfd < 0 || a->retryfd < 0 || a->clockfd < 0) {
+	a->textfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->sigfd < 0 || a->epfd < 0 || a->retryfd < 0 || a->clockfd < 0 || a->textfd < 0) {
 		return -errno;
 	}
+	ep_add(a, a->textfd, TAG_TEXT, 0);
 	ep_add(a, a->sigfd, TAG_SIGNAL, 0);
 	ep_add(a, a->retryfd, TAG_RETRY, 0);
 	ep_add(a, a->clockfd, TAG_CLOCK, 0);
@@ -1177,6 +1345,10 @@ static void loop(struct app *a)
 				drain_timer(a->clockfd);
 				update_clock(a);
 				break;
+			case TAG_TEXT:
+				drain_timer(a->textfd);
+				text_timeout(a);
+				break;
 			case TAG_NET:
 				shell_host_watch_drain(a->netfd);
 				update_host(a);
@@ -1198,12 +1370,18 @@ static void loop(struct app *a)
 				break;
 			}
 		}
+		/* Events a hold kept back, now free to go (no fd says so). */
+		if (a->input && shell_input_pending(a->input)) {
+			shell_input_dispatch(a->input);
+		}
 	}
 }
 
 int main(int argc, char **argv)
 {
-	struct app a = { .epfd = -1, .sigfd = -1, .clockfd = -1, .retryfd = -1, .netfd = -1 };
+	struct app a = {
+		.epfd = -1, .sigfd = -1, .clockfd = -1, .retryfd = -1, .netfd = -1, .textfd = -1
+	};
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &a.t0);
@@ -1242,6 +1420,7 @@ out:
 	}
 	shell_remote_destroy(a.remote);
 	shell_input_destroy(a.input);
+	drop_texts(&a);
 	shell_render_destroy(a.render);
 	shell_display_destroy(a.display);
 	shell_vt_restore();

@@ -198,7 +198,7 @@ int shell_remote_dispatch(struct shell_remote *r, shell_remote_event_fn fn, void
 
 			if (shell_control_parse(r->buf, line, &ev) == 0) {
 				fn(data, &ev);
-				shell_conninfo_wipe(&ev.info);
+				shell_control_event_clear(&ev);
 			}
 			memmove(r->buf, nl + 1, r->len - line - 1);
 			r->len -= line + 1;

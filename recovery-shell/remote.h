@@ -22,7 +22,8 @@ struct shell_remote_options {
 	const char *server_log;
 };
 
-typedef void (*shell_remote_event_fn)(void *data, const struct shell_control_event *ev);
+/* The callback may take ev->text (set it to NULL); the rest is freed after it returns. */
+typedef void (*shell_remote_event_fn)(void *data, struct shell_control_event *ev);
 
 int shell_remote_create(const struct shell_remote_options *opts, struct shell_remote **ret);
 void shell_remote_destroy(struct shell_remote *r);

@@ -341,15 +341,23 @@ static bool hook_authenticate(void *userdata, void *client, const char *peer, co
 	return session_authenticate(srv->session, peer, user, tls_check, (void *)password) == 0;
 }
 
-static bool hook_client_connect(void *userdata, void *client, const char *peer, const char *user)
+static bool hook_client_connect(void *userdata, void *client, const char *peer, const char *user,
+				uint32_t keyboard_layout_id)
 {
 	struct rdp_server *srv = userdata;
 
-	if (session_connected(srv->session, client, peer, user) < 0) {
+	if (session_connected(srv->session, client, peer, user, keyboard_layout_id) < 0) {
 		return false;
 	}
 	mark_authenticated(srv, client);
 	return true;
+}
+
+static bool hook_text(void *userdata, void *client, const char *utf8)
+{
+	struct rdp_server *srv = userdata;
+
+	return session_typed_text(srv->session, client, utf8) == 0;
 }
 
 static void hook_client_disconnect(void *userdata, void *client)
@@ -448,7 +456,9 @@ static int configure(struct rdp_server *srv, const struct rdp_server_config *cfg
 	st->NlaSecurity = cfg->security == SERVER_SECURITY_NLA;
 	st->HasHorizontalWheel = TRUE;
 	st->HasExtendedMouseEvent = TRUE;
-	st->UnicodeInput = FALSE;
+	/* Clients that send text rather than scancodes (xfreerdp +unicode, on-screen
+	 * keyboards): the shell types it (docs/control-protocol.md, the text event). */
+	st->UnicodeInput = TRUE;
 	return 0;
 }
 
@@ -477,6 +487,7 @@ int rdp_server_start(const struct rdp_server_config *cfg, struct rdp_server **re
 	cfg->subsystem->hooks.authenticate = hook_authenticate;
 	cfg->subsystem->hooks.client_connect = hook_client_connect;
 	cfg->subsystem->hooks.client_disconnect = hook_client_disconnect;
+	cfg->subsystem->hooks.text = hook_text;
 	cfg->subsystem->hooks.may_interact = hook_may_interact;
 	rdp_subsystem_register(cfg->subsystem);
 

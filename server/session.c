@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "keyboard-layout.h"
 #include "log.h"
 
 struct session {
@@ -255,11 +256,13 @@ int session_authenticate(struct session *s, const char *peer, const char *user,
 	return -EACCES;
 }
 
-int session_connected(struct session *s, const void *client, const char *peer, const char *user)
+int session_connected(struct session *s, const void *client, const char *peer, const char *user,
+		      uint32_t keyboard_layout_id)
 {
 	struct json_object *ev, *state_ev;
 	enum ticket_state st;
 	bool view_only;
+	const char *layout = "", *variant = "";
 
 	pthread_mutex_lock(&s->lock);
 	st = update_locked(s, &state_ev);
@@ -285,8 +288,34 @@ int session_connected(struct session *s, const void *client, const char *peer, c
 	add_str(ev, "user", user);
 	json_object_object_add(ev, "since", json_object_new_int64(s->controller_since));
 	json_object_object_add(ev, "view_only", json_object_new_boolean(view_only));
-	log_info("helpdesk connected from %s as '%s'%s", peer, user ? user : "",
-		 view_only ? " (view only)" : "");
+	/* Unknown: "" - the console reads the keys with its own layout, as before. */
+	keyboard_layout_from_id(keyboard_layout_id, &layout, &variant);
+	json_object_object_add(ev, "keyboard_layout_id", json_object_new_int64(keyboard_layout_id));
+	add_str(ev, "keyboard_layout", layout);
+	add_str(ev, "keyboard_variant", variant);
+	log_info("helpdesk connected from %s as '%s'%s, keyboard 0x%08x (%s%s%s)", peer,
+		 user ? user : "", view_only ? " (view only)" : "", keyboard_layout_id,
+		 layout[0] ? layout : "unknown", variant[0] ? ":" : "", variant);
+	emit(s, ev);
+	return 0;
+}
+
+int session_typed_text(struct session *s, const void *client, const char *utf8)
+{
+	struct json_object *ev;
+	bool ok;
+
+	if (!utf8 || !utf8[0] || strlen(utf8) > 16) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->lock);
+	ok = client && s->controller == client && !s->view_only;
+	pthread_mutex_unlock(&s->lock);
+	if (!ok) {
+		return -EPERM;
+	}
+	ev = event_new("text");
+	add_str(ev, "text", utf8);
 	emit(s, ev);
 	return 0;
 }

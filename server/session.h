@@ -54,7 +54,12 @@ int session_authenticate(struct session *s, const char *peer, const char *user,
 
 /* A client finished connecting after it authenticated. -EBUSY if another one holds the
  * session, -EPERM if the ticket went away meanwhile. */
-int session_connected(struct session *s, const void *client, const char *peer, const char *user);
+int session_connected(struct session *s, const void *client, const char *peer, const char *user,
+		      uint32_t keyboard_layout_id);
+/* The controller typed UTF8 as Unicode keyboard events: a "text" event, sent before this
+ * returns. -EPERM from anyone else or while view-only; -EINVAL for empty or overlong text.
+ * The text is never logged (it may be a password). */
+int session_typed_text(struct session *s, const void *client, const char *utf8);
 void session_disconnected(struct session *s, const void *client);
 bool session_is_controller(struct session *s, const void *client);
 

@@ -76,6 +76,15 @@ int injector_uinput_map_key(uint16_t code, int value, struct injector_uinput_eve
 	if (dev == INJECTOR_UINPUT_POINTER && value == 2) {
 		return 0;
 	}
+	if (value == 2) {
+		/* The client's auto-repeat. libinput, and every compositor on it, drops the
+		 * kernel's repeat events (value 2) and repeats by itself; the console does not
+		 * repeat the helpdesk's keys (a key-up late on the link would run away), so the
+		 * client's repeat arrives as a fresh press. */
+		n = push(out, n, dev, EV_KEY, code, 0);
+		n = push(out, n, dev, EV_SYN, SYN_REPORT, 0);
+		value = 1;
+	}
 	n = push(out, n, dev, EV_KEY, code, value);
 	n = push(out, n, dev, EV_SYN, SYN_REPORT, 0);
 	return (int)n;

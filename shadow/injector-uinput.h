@@ -6,7 +6,8 @@
  *
  *   INJECTOR_UINPUT_KEYBOARD_NAME  EV_KEY KEY_ESC..KEY_MICMUTE; EV_LED num, caps and scroll
  *                                  lock (the VT writes its lock state there, sync_locks reads
- *                                  it back). No EV_REP: the client's repeats arrive as value 2.
+ *                                  it back). No EV_REP: the client's repeats arrive as a
+ *                                  release and a fresh press (libinput ignores value 2).
  *   INJECTOR_UINPUT_POINTER_NAME   EV_ABS ABS_X, ABS_Y over 0..width-1, 0..height-1 of the
  *                                  screen; BTN_LEFT, RIGHT, MIDDLE, SIDE, EXTRA; EV_REL
  *                                  REL_WHEEL, REL_HWHEEL and their _HI_RES. No BTN_TOUCH,
@@ -56,7 +57,8 @@ struct injector_uinput_event {
  * the pointer; -EINVAL for any other code. */
 int injector_uinput_device_of(uint16_t code, enum injector_uinput_device *ret);
 
-/* Key press (1), release (0) or repeat (2). Buttons do not repeat: a repeat gives 0 events.
+/* Key press (1), release (0) or repeat (2, written as release + press, each with its
+ * SYN_REPORT). Buttons do not repeat: a repeat gives 0 events.
  * -EINVAL for a code neither device has or another value. */
 int injector_uinput_map_key(uint16_t code, int value, struct injector_uinput_event *out);
 

@@ -28,6 +28,9 @@
 #include "tile-diff.h"
 
 #define MAX_RECTS 256
+/* Pressed after each text handed to the shell (docs/control-protocol.md): the shell types the
+ * text when it reads this key, so the text keeps its place among the helpdesk's keys. */
+#define TEXT_MARKER_KEY KEY_UNKNOWN
 
 struct lifeline_subsystem {
 	rdpShadowSubsystem base; /* must be first: FreeRDP casts */
@@ -40,6 +43,7 @@ struct lifeline_subsystem {
 	pthread_mutex_t key_lock; /* guards keys and connected[] */
 	rdpShadowClient *connected[8];
 	struct keymap_state keys;
+	uint16_t high_surrogate; /* of a Unicode pair whose second half is still to come */
 	struct tile_rect rects[MAX_RECTS];
 	int last_err;             /* of the last grab, reported once per change */
 	char last_msg[256];
@@ -425,9 +429,66 @@ static BOOL on_keyboard(rdpShadowSubsystem *base, rdpShadowClient *client, UINT1
 	return TRUE;
 }
 
+/* One code point as UTF-8 into out[5]; false for what is not a character. */
+static bool utf8_encode(uint32_t cp, char out[5])
+{
+	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+		return false;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = '\0';
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = '\0';
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		out[3] = '\0';
+	} else {
+		out[0] = (char)(0xf0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[3] = (char)(0x80 | (cp & 0x3f));
+		out[4] = '\0';
+	}
+	return true;
+}
+
+/* Characters the client sends as text (xfreerdp +unicode, on-screen keyboards, IMEs): the
+ * shell types them, in their place among the keys thanks to the marker key. */
 static BOOL on_unicode(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags, UINT16 code)
 {
-	/* Not advertised (UnicodeInput is off): scancodes and the console's keymap decide. */
+	struct lifeline_subsystem *sub = to_sub(base);
+	const struct rdp_subsystem_hooks *h = &sub->cfg->hooks;
+	uint32_t cp = code;
+	char utf8[5];
+
+	if ((flags & KBD_FLAGS_RELEASE) || !may_interact(sub, client) || !h->text) {
+		return TRUE;
+	}
+	pthread_mutex_lock(&sub->key_lock);
+	if (code >= 0xd800 && code <= 0xdbff) {
+		sub->high_surrogate = code;
+		pthread_mutex_unlock(&sub->key_lock);
+		return TRUE;
+	}
+	if (code >= 0xdc00 && code <= 0xdfff) {
+		cp = sub->high_surrogate
+			     ? 0x10000 + (((uint32_t)sub->high_surrogate - 0xd800) << 10) +
+				       (code - 0xdc00)
+			     : 0;
+	}
+	sub->high_surrogate = 0;
+	pthread_mutex_unlock(&sub->key_lock);
+	if (!utf8_encode(cp, utf8) || !h->text(h->userdata, client, utf8)) {
+		return TRUE;
+	}
+	input_key(sub->cfg->input, TEXT_MARKER_KEY, true);
+	input_key(sub->cfg->input, TEXT_MARKER_KEY, false);
+	kick(sub);
 	return TRUE;
 }
 
@@ -523,8 +584,8 @@ static BOOL on_client_connect(rdpShadowSubsystem *base, rdpShadowClient *client)
 	if (settings->Password) {
 		explicit_bzero(settings->Password, strlen(settings->Password));
 	}
-	ok = !h->client_connect ||
-	     h->client_connect(h->userdata, client, peer_name(client), settings->Username);
+	ok = !h->client_connect || h->client_connect(h->userdata, client, peer_name(client),
+						     settings->Username, settings->KeyboardLayout);
 	if (!ok) {
 		return FALSE;
 	}
@@ -556,6 +617,7 @@ static void on_client_disconnect(rdpShadowSubsystem *base, rdpShadowClient *clie
 		input_release_all(sub->cfg->input);
 		pthread_mutex_lock(&sub->key_lock);
 		sub->keys = (struct keymap_state){ 0 };
+		sub->high_surrogate = 0;
 		pthread_mutex_unlock(&sub->key_lock);
 	}
 	if (h->client_disconnect) {

@@ -16,8 +16,14 @@ struct rdp_subsystem_hooks {
 	/* TLS security only: the password from the client's logon info. true = accept. */
 	bool (*authenticate)(void *userdata, void *client, const char *peer, const char *user,
 			     const char *password);
-	/* The client finished connecting and logged in. false = disconnect it. */
-	bool (*client_connect)(void *userdata, void *client, const char *peer, const char *user);
+	/* The client finished connecting and logged in; keyboard_layout_id is the layout it
+	 * announced (a Windows KLID, 0 if none). false = disconnect it. */
+	bool (*client_connect)(void *userdata, void *client, const char *peer, const char *user,
+			       uint32_t keyboard_layout_id);
+	/* The controlling client typed text as Unicode keyboard events (UTF-8, one character or
+	 * a surrogate pair at a time). Must hand the text on before it returns: the text marker
+	 * key is injected right after (docs/control-protocol.md). false = not taken (no marker). */
+	bool (*text)(void *userdata, void *client, const char *utf8);
 	void (*client_disconnect)(void *userdata, void *client);
 	/* May this client's input reach the machine (it is the controller, not view-only)? */
 	bool (*may_interact)(void *userdata, void *client);

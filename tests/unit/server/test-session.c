@@ -124,11 +124,55 @@ START_TEST(right_ticket_connects)
 	ck_assert_int_eq(strlen(text), 11);
 	ck_assert(session_may_accept(s, "10.0.0.9"));
 	ck_assert_int_eq(session_authenticate(s, "10.0.0.9", "anyone", check_text, text), 0);
-	ck_assert_int_eq(session_connected(s, &client, "10.0.0.9", "anyone"), 0);
+	ck_assert_int_eq(session_connected(s, &client, "10.0.0.9", "anyone", 0x409), 0);
 	ck_assert(session_is_controller(s, &client));
 	ck_assert_int_eq(session_state(s), TICKET_STATE_IN_USE);
 	ck_assert_uint_eq(count_events(&f, "connected"), 1);
 	ck_assert_uint_eq(count_events(&f, "auth-failed"), 0);
+	done(&f, s);
+}
+END_TEST
+
+/* The layout the client announced reaches the shell as XKB names; Unicode text only from the
+ * controller, never while view-only. */
+START_TEST(keyboard_layout_and_text)
+{
+	struct fake f;
+	struct session *s = make(&f, 10, 0);
+	char text[TICKET_TEXT_SIZE];
+	int client, stranger;
+	struct json_object *ev = NULL, *v;
+	size_t n;
+
+	session_ticket_text(s, text);
+	ck_assert_int_eq(session_authenticate(s, "a", "u", check_text, text), 0);
+	ck_assert_int_eq(session_connected(s, &client, "a", "u", 0x10407), 0);
+	n = json_object_array_length(f.events);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(f.events, i);
+
+		if (json_object_object_get_ex(e, "event", &v) &&
+		    strcmp(json_object_get_string(v), "connected") == 0) {
+			ev = e;
+		}
+	}
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(json_object_object_get_ex(ev, "keyboard_layout", &v));
+	ck_assert_str_eq(json_object_get_string(v), "de");
+	ck_assert(json_object_object_get_ex(ev, "keyboard_layout_id", &v));
+	ck_assert_int_eq(json_object_get_int64(v), 0x10407);
+
+	ck_assert_int_eq(session_typed_text(s, &client, "\xc3\xa4"), 0);
+	ck_assert_uint_eq(count_events(&f, "text"), 1);
+	ev = json_object_array_get_idx(f.events, json_object_array_length(f.events) - 1);
+	ck_assert(json_object_object_get_ex(ev, "text", &v));
+	ck_assert_str_eq(json_object_get_string(v), "\xc3\xa4");
+	ck_assert_int_eq(session_typed_text(s, &stranger, "x"), -EPERM);
+	ck_assert_int_eq(session_typed_text(s, &client, ""), -EINVAL);
+	ck_assert_int_eq(session_typed_text(s, &client, "0123456789abcdefg"), -EINVAL);
+	session_set_view_only(s, true);
+	ck_assert_int_eq(session_typed_text(s, &client, "x"), -EPERM);
+	ck_assert_uint_eq(count_events(&f, "text"), 1);
 	done(&f, s);
 }
 END_TEST
@@ -174,10 +218,10 @@ START_TEST(second_client_refused)
 
 	session_ticket_text(s, text);
 	ck_assert_int_eq(session_authenticate(s, "a", "u", check_text, text), 0);
-	ck_assert_int_eq(session_connected(s, &first, "a", "u"), 0);
+	ck_assert_int_eq(session_connected(s, &first, "a", "u", 0x409), 0);
 	ck_assert(!session_may_accept(s, "b"));
 	ck_assert_int_eq(session_authenticate(s, "b", "u", check_text, text), -EPERM);
-	ck_assert_int_eq(session_connected(s, &second, "b", "u"), -EBUSY);
+	ck_assert_int_eq(session_connected(s, &second, "b", "u", 0x409), -EBUSY);
 	ck_assert(session_is_controller(s, &first));
 	ck_assert(!session_is_controller(s, &second));
 	/* a refused client's disconnect does not end the first one's session */
@@ -188,7 +232,7 @@ START_TEST(second_client_refused)
 	ck_assert_uint_eq(count_events(&f, "disconnected"), 1);
 	ck_assert(session_may_accept(s, "b"));
 	ck_assert_int_eq(session_authenticate(s, "b", "u", check_text, text), 0);
-	ck_assert_int_eq(session_connected(s, &second, "b", "u"), 0);
+	ck_assert_int_eq(session_connected(s, &second, "b", "u", 0x409), 0);
 	done(&f, s);
 }
 END_TEST
@@ -207,7 +251,7 @@ START_TEST(expiry_when_unused)
 	ck_assert_uint_eq(session_tick(s), 1000);
 	ck_assert_int_eq(session_state(s), TICKET_STATE_ACTIVE);
 	ck_assert_int_eq(session_authenticate(s, "a", "u", check_text, text), 0);
-	ck_assert_int_eq(session_connected(s, &client, "a", "u"), 0);
+	ck_assert_int_eq(session_connected(s, &client, "a", "u", 0x409), 0);
 	/* never expires while in use */
 	f.now += 3600000;
 	ck_assert_uint_eq(session_tick(s), UINT64_MAX);
@@ -237,7 +281,7 @@ START_TEST(end_session)
 
 	session_ticket_text(s, text);
 	ck_assert_int_eq(session_authenticate(s, "a", "u", check_text, text), 0);
-	ck_assert_int_eq(session_connected(s, &client, "a", "u"), 0);
+	ck_assert_int_eq(session_connected(s, &client, "a", "u", 0x409), 0);
 	session_end(s);
 	ck_assert_uint_eq(count_events(&f, "ended"), 1);
 	session_disconnected(s, &client);
@@ -299,7 +343,7 @@ START_TEST(expired_before_connected)
 	session_ticket_text(s, text);
 	ck_assert_int_eq(session_authenticate(s, "10.0.0.9", "u", check_text, text), 0);
 	f.now += 61000;
-	ck_assert_int_eq(session_connected(s, &client, "10.0.0.9", "u"), -EPERM);
+	ck_assert_int_eq(session_connected(s, &client, "10.0.0.9", "u", 0x409), -EPERM);
 	ck_assert(!session_is_controller(s, &client));
 	ck_assert_str_eq(str_of(event_from_end(&f, 1), "event"), "expired");
 	ck_assert_str_eq(str_of(event_from_end(&f, 0), "event"), "refused");
@@ -333,6 +377,7 @@ Suite *test_suite(void)
 	TCase *tc = tcase_create("session");
 
 	tcase_add_test(tc, right_ticket_connects);
+	tcase_add_test(tc, keyboard_layout_and_text);
 	tcase_add_test(tc, wrong_tickets_counted_then_revoked);
 	tcase_add_test(tc, second_client_refused);
 	tcase_add_test(tc, expiry_when_unused);

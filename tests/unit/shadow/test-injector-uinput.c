@@ -67,7 +67,8 @@ START_TEST(test_keys)
 	n = injector_uinput_map_key(KEY_A, 1, out);
 	ASSERT_EVENTS(out, n, { K, EV_KEY, KEY_A, 1 }, { K, EV_SYN, SYN_REPORT, 0 });
 	n = injector_uinput_map_key(KEY_A, 2, out);
-	ASSERT_EVENTS(out, n, { K, EV_KEY, KEY_A, 2 }, { K, EV_SYN, SYN_REPORT, 0 });
+	ASSERT_EVENTS(out, n, { K, EV_KEY, KEY_A, 0 }, { K, EV_SYN, SYN_REPORT, 0 },
+		      { K, EV_KEY, KEY_A, 1 }, { K, EV_SYN, SYN_REPORT, 0 });
 	n = injector_uinput_map_key(KEY_A, 0, out);
 	ASSERT_EVENTS(out, n, { K, EV_KEY, KEY_A, 0 }, { K, EV_SYN, SYN_REPORT, 0 });
 	n = injector_uinput_map_key(KEY_PAUSE, 1, out);

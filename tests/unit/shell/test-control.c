@@ -109,6 +109,36 @@ START_TEST(parse_bounds_long_fields)
 }
 END_TEST
 
+START_TEST(parse_text_and_keyboard)
+{
+	const char *conn = "{\"event\":\"connected\",\"peer\":\"p\",\"user\":\"u\","
+			   "\"keyboard_layout_id\":1031,\"keyboard_layout\":\"de\","
+			   "\"keyboard_variant\":\"nodeadkeys\"}";
+	const char *text = "{\"event\":\"text\",\"text\":\"\\u00e4\"}";
+	const char *nul = "{\"event\":\"text\",\"text\":\"a\\u0000b\"}";
+	const char *none = "{\"event\":\"text\"}";
+	struct shell_control_event ev;
+
+	ck_assert_int_eq(shell_control_parse(conn, strlen(conn), &ev), 0);
+	ck_assert_int_eq(ev.kind, SHELL_CONTROL_CONNECTED);
+	ck_assert_str_eq(ev.keyboard_layout, "de");
+	ck_assert_str_eq(ev.keyboard_variant, "nodeadkeys");
+	ck_assert_ptr_null(ev.text);
+	shell_control_event_clear(&ev);
+
+	ck_assert_int_eq(shell_control_parse(text, strlen(text), &ev), 0);
+	ck_assert_int_eq(ev.kind, SHELL_CONTROL_TEXT);
+	ck_assert_uint_eq(ev.text_len, 2);
+	ck_assert_str_eq(ev.text, "\xc3\xa4");
+	shell_control_event_clear(&ev);
+	ck_assert_ptr_null(ev.text);
+
+	/* a NUL would cut the text short without anyone noticing; a text event needs text */
+	ck_assert_int_eq(shell_control_parse(nul, strlen(nul), &ev), -EINVAL);
+	ck_assert_int_eq(shell_control_parse(none, strlen(none), &ev), -EINVAL);
+}
+END_TEST
+
 START_TEST(format_commands)
 {
 	char buf[128];
@@ -138,6 +168,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, parse_events);
 	tcase_add_test(tc, parse_rejects_garbage);
 	tcase_add_test(tc, parse_bounds_long_fields);
+	tcase_add_test(tc, parse_text_and_keyboard);
 	tcase_add_test(tc, format_commands);
 	suite_add_tcase(s, tc);
 	return s;

@@ -19,17 +19,22 @@
 
 #define CONTROL_MAX_CLIENTS 8
 #define CONTROL_MAX_LINE    4096
+/* Unsent output a slow reader may have queued before it is dropped: a few text lines. */
+#define CONTROL_MAX_QUEUED (4 * CONTROL_MAX_TEXT_LINE)
 
 struct control_client {
 	int fd;
-	size_t len;
-	char buf[CONTROL_MAX_LINE];
+	size_t len, cap;
+	char *buf;    /* grows from CONTROL_MAX_LINE up to CONTROL_MAX_TEXT_LINE */
+	char *out;    /* what the socket did not take yet (a long text line) */
+	size_t out_len;
 };
 
 struct control {
 	char *path;
 	int listen_fd;
 	int wake_fd;
+	int kick_fd; /* output was queued: poll for POLLOUT */
 	pthread_t thread;
 	bool thread_started;
 	bool bound;
@@ -44,6 +49,51 @@ struct control {
 	struct json_object *deferred;
 };
 
+/* A text line larger than the socket buffer: the control thread sends the rest when the
+ * socket can take it. Called with the lock held. */
+static void queue_locked(struct control_client *cl, const char *data, size_t len)
+{
+	char *out;
+
+	if (cl->out_len + len > CONTROL_MAX_QUEUED ||
+	    !(out = realloc(cl->out, cl->out_len + len))) {
+		log_warn("control client not keeping up; dropping it");
+		shutdown(cl->fd, SHUT_RDWR);
+		return;
+	}
+	memcpy(out + cl->out_len, data, len);
+	cl->out = out;
+	cl->out_len += len;
+}
+
+/* Tell the control thread to poll for POLLOUT when a line was queued from another thread. */
+static void kick_if_queued_locked(struct control *c, struct control_client *cl)
+{
+	uint64_t one = 1;
+
+	if (cl->out_len > 0 && write(c->kick_fd, &one, sizeof(one)) < 0) {
+		/* the counter is already set: the thread wakes anyway */
+	}
+}
+
+/* From the control thread on POLLOUT: send what was queued. */
+static void flush_client(struct control *c, struct control_client *cl)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&c->lock);
+	if (cl->fd >= 0 && cl->out_len > 0) {
+		n = send(cl->fd, cl->out, cl->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			memmove(cl->out, cl->out + n, cl->out_len - (size_t)n);
+			cl->out_len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			shutdown(cl->fd, SHUT_RDWR);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* Called with the lock held. Non-blocking: a client that does not read is dropped, so a stuck
  * UI can never stall the RDP threads that raise events. */
 static void send_line_locked(struct control_client *cl, const char *line)
@@ -53,18 +103,24 @@ static void send_line_locked(struct control_client *cl, const char *line)
 	if (cl->fd < 0) {
 		return;
 	}
-	while (off < len) {
+	while (off < len && cl->out_len == 0) {
 		ssize_t n = send(cl->fd, line + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
+		if (n < 0 && errno == EAGAIN) {
+			break;
+		}
 		if (n <= 0) {
-			log_warn("control client not keeping up or gone; dropping it");
+			log_warn("control client gone; dropping it");
 			shutdown(cl->fd, SHUT_RDWR);
 			return;
 		}
 		off += (size_t)n;
+	}
+	if (off < len) {
+		queue_locked(cl, line + off, len - off);
 	}
 }
 
@@ -95,6 +151,7 @@ void control_broadcast(struct control *c, struct json_object *ev)
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		if (c->clients[i].fd >= 0) {
 			send_json_locked(&c->clients[i], ev);
+			kick_if_queued_locked(c, &c->clients[i]);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -114,7 +171,16 @@ static void reply(struct control *c, struct control_client *cl, int r, const cha
 	json_object_put(o);
 }
 
-static void handle_line(struct control *c, struct control_client *cl, const char *line)
+/* Commands whose line may be up to CONTROL_MAX_TEXT_LINE long. */
+static bool text_bearing(const char *command)
+{
+	return strcmp(command, "copy") == 0;
+}
+
+static void close_client(struct control *c, struct control_client *cl);
+
+static void handle_line(struct control *c, struct control_client *cl, const char *line,
+			size_t len)
 {
 	struct json_object *msg, *cmd;
 	char err[256] = "";
@@ -126,6 +192,12 @@ static void handle_line(struct control *c, struct control_client *cl, const char
 	    !json_object_is_type(cmd, json_type_string)) {
 		reply(c, cl, -EINVAL, "expected a JSON object with a \"command\" string");
 		json_object_put(msg);
+		return;
+	}
+	if (len > CONTROL_MAX_LINE && !text_bearing(json_object_get_string(cmd))) {
+		reply(c, cl, -E2BIG, "line too long");
+		json_object_put(msg);
+		close_client(c, cl);
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
@@ -155,14 +227,32 @@ static void close_client(struct control *c, struct control_client *cl)
 	}
 	cl->fd = -1;
 	cl->len = 0;
+	free(cl->out);
+	cl->out = NULL;
+	cl->out_len = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
 static void read_client(struct control *c, struct control_client *cl)
 {
-	ssize_t n = recv(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len, MSG_DONTWAIT);
+	ssize_t n;
 	char *nl;
 
+	/* A line that does not fit yet: grow, up to a text line and its newline. */
+	if (cl->len == cl->cap && cl->cap < CONTROL_MAX_TEXT_LINE + 1) {
+		size_t cap = cl->cap ? cl->cap * 4 : CONTROL_MAX_LINE;
+		char *buf;
+
+		cap = cap > CONTROL_MAX_TEXT_LINE + 1 ? CONTROL_MAX_TEXT_LINE + 1 : cap;
+		buf = realloc(cl->buf, cap);
+		if (!buf) {
+			close_client(c, cl);
+			return;
+		}
+		cl->buf = buf;
+		cl->cap = cap;
+	}
+	n = recv(cl->fd, cl->buf + cl->len, cl->cap - cl->len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
 		return;
 	}
@@ -179,12 +269,15 @@ static void read_client(struct control *c, struct control_client *cl)
 			nl[-1] = '\0';
 		}
 		if (cl->buf[0]) {
-			handle_line(c, cl, cl->buf);
+			handle_line(c, cl, cl->buf, used - 1);
+		}
+		if (cl->fd < 0) {
+			return; /* closed for a long line */
 		}
 		memmove(cl->buf, cl->buf + used, cl->len - used);
 		cl->len -= used;
 	}
-	if (cl->len == sizeof(cl->buf)) {
+	if (cl->len == CONTROL_MAX_TEXT_LINE + 1) {
 		reply(c, cl, -E2BIG, "line too long");
 		close_client(c, cl);
 	}
@@ -226,18 +319,21 @@ static void *control_thread(void *arg)
 	struct control *c = arg;
 
 	for (;;) {
-		struct pollfd fds[CONTROL_MAX_CLIENTS + 2];
-		int idx[CONTROL_MAX_CLIENTS + 2];
+		struct pollfd fds[CONTROL_MAX_CLIENTS + 3];
+		int idx[CONTROL_MAX_CLIENTS + 3];
 		nfds_t n = 0;
+		uint64_t kicks;
 
 		fds[n++] = (struct pollfd){ .fd = c->wake_fd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = c->kick_fd, .events = POLLIN };
 		pthread_mutex_lock(&c->lock);
 		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 			if (c->clients[i].fd >= 0) {
+				short ev = POLLIN | (c->clients[i].out_len ? POLLOUT : 0);
+
 				idx[n] = i;
-				fds[n++] =
-					(struct pollfd){ .fd = c->clients[i].fd, .events = POLLIN };
+				fds[n++] = (struct pollfd){ .fd = c->clients[i].fd, .events = ev };
 			}
 		}
 		pthread_mutex_unlock(&c->lock);
@@ -252,8 +348,15 @@ static void *control_thread(void *arg)
 		if (fds[0].revents) {
 			break;
 		}
-		for (nfds_t k = 2; k < n; k++) {
-			if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (fds[2].revents & POLLIN && read(c->kick_fd, &kicks, sizeof(kicks)) < 0) {
+			/* EAGAIN: another wake-up took it */
+		}
+		for (nfds_t k = 3; k < n; k++) {
+			if (fds[k].revents & POLLOUT) {
+				flush_client(c, &c->clients[idx[k]]);
+			}
+			if (fds[k].revents & (POLLIN | POLLHUP | POLLERR) &&
+			    c->clients[idx[k]].fd >= 0) {
 				read_client(c, &c->clients[idx[k]]);
 			}
 		}
@@ -289,6 +392,7 @@ int control_new(const char *path, control_command_fn on_command, control_greetin
 	c->greeting = greeting;
 	c->userdata = userdata;
 	c->wake_fd = -1;
+	c->kick_fd = -1;
 	c->deferred = json_object_new_array();
 	c->path = strdup(path);
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -317,7 +421,8 @@ int control_new(const char *path, control_command_fn on_command, control_greetin
 		goto fail;
 	}
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->wake_fd < 0) {
+	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake_fd < 0 || c->kick_fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
@@ -351,6 +456,8 @@ void control_destroy(struct control *c)
 		if (c->clients[i].fd >= 0) {
 			close(c->clients[i].fd);
 		}
+		free(c->clients[i].buf);
+		free(c->clients[i].out);
 	}
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
@@ -360,6 +467,9 @@ void control_destroy(struct control *c)
 	}
 	if (c->wake_fd >= 0) {
 		close(c->wake_fd);
+	}
+	if (c->kick_fd >= 0) {
+		close(c->kick_fd);
 	}
 	pthread_mutex_destroy(&c->lock);
 	json_object_put(c->deferred);

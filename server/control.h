@@ -4,6 +4,10 @@
 
 struct json_object;
 
+/* Lines that carry text (the "copy" command, the "clipboard" and "text" events) may be this long;
+ * every other line keeps the 4096-byte bound. */
+#define CONTROL_MAX_TEXT_LINE (1024 * 1024)
+
 /*
  * The control socket: a unix stream socket (0600) speaking JSON lines. The console UI sends
  * commands and receives events. Runs its own thread; control_broadcast is thread-safe.

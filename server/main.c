@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,14 @@
 #include "log.h"
 #include "options.h"
 #include "private-file.h"
+#include "rdp-clipboard.h"
 #include "rdp-subsystem.h"
 #include "rdp.h"
 #include "session.h"
 
 #define MAX_ADDRESSES  32
 #define SUGGESTED_USER "helpdesk"
+#define PASTE_TIMEOUT_MS 5000
 
 struct app {
 	struct server_options opt;
@@ -50,6 +53,12 @@ struct app {
 	char hostname[256];
 	uint16_t port;
 	bool usage_error; /* a bad --capture/--injector spec: exit 2 like other bad options */
+	/* The helpdesk's clipboard channel (clip_lock), and the paste being answered
+	 * (paste_lock). Two locks: an answer may arrive while a command holds clip_lock. */
+	pthread_mutex_t clip_lock, paste_lock;
+	struct rdp_clipboard *clip;
+	bool paste_pending;
+	uint64_t paste_deadline_ms;
 };
 
 static uint64_t mono_ms(void *userdata)
@@ -193,6 +202,157 @@ static int publish_info(struct app *app)
 	return r;
 }
 
+/* ---- the clipboard: "paste" and "copy" (docs/control-protocol.md) ---- */
+
+static void on_clipboard_attached(void *userdata, struct rdp_clipboard *clip, bool closing)
+{
+	struct app *app = userdata;
+
+	pthread_mutex_lock(&app->clip_lock);
+	if (!closing) {
+		app->clip = clip;
+	} else if (app->clip == clip) {
+		app->clip = NULL;
+	}
+	pthread_mutex_unlock(&app->clip_lock);
+}
+
+static const char *paste_error_name(int err)
+{
+	switch (err) {
+	case -ENODATA:
+		return "empty";
+	case -EFBIG:
+		return "too-large";
+	case -ETIMEDOUT:
+		return "timeout";
+	case -ENOTCONN:
+		return "no-channel";
+	case -EPERM:
+		return "view-only";
+	default:
+		return "no-text"; /* -ENOMSG, or the client failed to give text (-EIO) */
+	}
+}
+
+/* Answers the outstanding paste, once: the first of the client's answer and the timeout wins. */
+static void paste_done(struct app *app, int err, const char *text, size_t len)
+{
+	struct json_object *ev;
+	bool pending;
+
+	pthread_mutex_lock(&app->paste_lock);
+	pending = app->paste_pending;
+	app->paste_pending = false;
+	pthread_mutex_unlock(&app->paste_lock);
+	if (!pending) {
+		return;
+	}
+	ev = json_object_new_object();
+	json_object_object_add(ev, "event", json_object_new_string("clipboard"));
+	if (err == 0) {
+		json_object_object_add(ev, "text", json_object_new_string_len(text, (int)len));
+		/* Escapes can make the line longer than the text: keep within the line bound. */
+		if (strlen(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN)) + 1 >
+		    CONTROL_MAX_TEXT_LINE) {
+			json_object_object_del(ev, "text");
+			err = -EFBIG;
+		}
+	}
+	if (err < 0) {
+		json_object_object_add(ev, "error", json_object_new_string(paste_error_name(err)));
+		log_info("paste from the helpdesk: no text (%s)", paste_error_name(err));
+	} else {
+		log_info("paste from the helpdesk: %zu bytes", len);
+	}
+	control_broadcast(app->control, ev);
+	json_object_put(ev);
+}
+
+static void on_clipboard_text(void *userdata, int err, const char *text, size_t len)
+{
+	paste_done(userdata, err, text, len);
+}
+
+static int command_paste(struct app *app)
+{
+	int r = -ENOTCONN;
+
+	pthread_mutex_lock(&app->paste_lock);
+	if (app->paste_pending) {
+		pthread_mutex_unlock(&app->paste_lock);
+		return 0; /* the answer on its way answers this one too */
+	}
+	app->paste_pending = true;
+	app->paste_deadline_ms = mono_ms(NULL) + PASTE_TIMEOUT_MS;
+	pthread_mutex_unlock(&app->paste_lock);
+	kill(getpid(), SIGUSR1); /* the main loop's timer now includes the deadline */
+
+	if (session_view_only(app->session)) {
+		paste_done(app, -EPERM, NULL, 0);
+		return 0;
+	}
+	pthread_mutex_lock(&app->clip_lock);
+	if (app->clip) {
+		r = rdp_clipboard_request_text(app->clip);
+	}
+	pthread_mutex_unlock(&app->clip_lock);
+	if (r < 0) {
+		paste_done(app, r, NULL, 0);
+	}
+	return 0;
+}
+
+static int command_copy(struct app *app, struct json_object *args, char *err, size_t errlen)
+{
+	struct json_object *v;
+	size_t len;
+	int r = -ENOTCONN;
+
+	if (!json_object_object_get_ex(args, "text", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(err, errlen, "copy needs \"text\": a string");
+		return -EINVAL;
+	}
+	len = (size_t)json_object_get_string_len(v);
+	if (len > app->opt.max_paste) {
+		snprintf(err, errlen, "text too large (%zu bytes; --max-paste is %u)", len,
+			 app->opt.max_paste);
+		return -EFBIG;
+	}
+	pthread_mutex_lock(&app->clip_lock);
+	if (app->clip) {
+		r = rdp_clipboard_offer_text(app->clip, json_object_get_string(v), len);
+	}
+	pthread_mutex_unlock(&app->clip_lock);
+	if (r == -ENOTCONN) {
+		snprintf(err, errlen, "no helpdesk client with a clipboard channel");
+	} else if (r < 0) {
+		snprintf(err, errlen, "cannot offer the text: %s", strerror(-r));
+	} else {
+		log_info("copy to the helpdesk: %zu bytes", len);
+	}
+	return r;
+}
+
+/* The outstanding paste's timeout: ms until it, or UINT64_MAX if none. */
+static uint64_t paste_tick(struct app *app)
+{
+	uint64_t now = mono_ms(NULL), wait = UINT64_MAX;
+	bool expired = false;
+
+	pthread_mutex_lock(&app->paste_lock);
+	if (app->paste_pending) {
+		expired = now >= app->paste_deadline_ms;
+		wait = expired ? UINT64_MAX : app->paste_deadline_ms - now;
+	}
+	pthread_mutex_unlock(&app->paste_lock);
+	if (expired) {
+		paste_done(app, -ETIMEDOUT, NULL, 0);
+	}
+	return wait;
+}
+
 static int on_command(void *userdata, const char *command, struct json_object *args, char *err,
 		      size_t errlen)
 {
@@ -233,6 +393,12 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 		session_set_view_only(app->session, json_object_get_boolean(v));
 		return 0;
 	}
+	if (strcmp(command, "paste") == 0) {
+		return command_paste(app);
+	}
+	if (strcmp(command, "copy") == 0) {
+		return command_copy(app, args, err, errlen);
+	}
 	if (strcmp(command, "status") == 0) {
 		struct json_object *ev = session_state_event(app->session);
 
@@ -241,7 +407,8 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 		return 0;
 	}
 	snprintf(err, errlen,
-		 "unknown command '%s' (known: end-session, new-ticket, view-only, status)",
+		 "unknown command '%s' (known: end-session, new-ticket, view-only, status, paste, "
+		 "copy)",
 		 command);
 	return -EINVAL;
 }
@@ -363,6 +530,10 @@ static int setup(struct app *app)
 							.idle_fps = app->opt.idle_fps,
 							.no_gfx = !app->opt.gfx };
 	app->subsystem.hooks.capture_error = on_capture_error;
+	app->subsystem.max_paste = app->opt.max_paste;
+	app->subsystem.hooks.clipboard = (struct rdp_clipboard_hooks){
+		.userdata = app, .attached = on_clipboard_attached, .text = on_clipboard_text
+	};
 	r = rdp_server_start(
 		&(struct rdp_server_config){ .state_dir = app->opt.state_dir,
 					     .bind = app->opt.bind,
@@ -428,6 +599,8 @@ int main(int argc, char **argv)
 	int r, sig = 0;
 
 	server_options_init(&app.opt);
+	pthread_mutex_init(&app.clip_lock, NULL);
+	pthread_mutex_init(&app.paste_lock, NULL);
 	r = server_options_parse(&app.opt, argc, argv, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "lifeline-server: %s\nTry 'lifeline-server --help'.\n", err);
@@ -467,8 +640,10 @@ int main(int argc, char **argv)
 		return usage ? 2 : 1;
 	}
 	for (;;) {
-		uint64_t wait = session_tick(app.session);
+		uint64_t wait = session_tick(app.session), paste_wait = paste_tick(&app);
 		struct timespec ts = { .tv_sec = 3600 };
+
+		wait = paste_wait < wait ? paste_wait : wait;
 
 		if (wait != UINT64_MAX) {
 			ts.tv_sec = (time_t)(wait / 1000);

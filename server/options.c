@@ -31,6 +31,7 @@ enum {
 	OPT_MAX_FPS,
 	OPT_IDLE_FPS,
 	OPT_GFX,
+	OPT_MAX_PASTE,
 };
 
 static const struct option long_options[] = {
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "max-fps", required_argument, NULL, OPT_MAX_FPS },
 	{ "idle-fps", required_argument, NULL, OPT_IDLE_FPS },
 	{ "gfx", required_argument, NULL, OPT_GFX },
+	{ "max-paste", required_argument, NULL, OPT_MAX_PASTE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -69,6 +71,7 @@ void server_options_init(struct server_options *o)
 		.max_fps = 30,
 		.idle_fps = 5,
 		.gfx = true,
+		.max_paste = SERVER_DEFAULT_MAX_PASTE,
 	};
 	o->state_dir = strdup(DEFAULT_STATE_DIR);
 	o->capture = strdup(DEFAULT_CAPTURE);
@@ -239,6 +242,13 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 			why = "expects a number from 1 to 60";
 		} else {
 			o->idle_fps = u;
+		}
+		break;
+	case OPT_MAX_PASTE:
+		if (parse_uint(value, 1, SERVER_MAX_MAX_PASTE, &u) < 0) {
+			why = "expects a number of bytes from 1 to 524288";
+		} else {
+			o->max_paste = u;
 		}
 		break;
 	case OPT_GFX:
@@ -475,6 +485,9 @@ void server_options_print_help(const char *argv0)
 	       "      --gfx=yes|no              offer the graphics pipeline (H.264) to clients;\n"
 	       "                                no = RemoteFX or bitmaps, for clients that show\n"
 	       "                                a black screen with it (default yes)\n"
+	       "      --max-paste=BYTES         clipboard text between the console and the\n"
+	       "                                helpdesk, either way, in bytes of UTF-8 at most\n"
+	       "                                (default 262144, at most 524288)\n"
 	       "      --info-format=text|json   how the connection info is printed on stdout\n"
 	       "  -h, --help                    show this help and exit\n"
 	       "  -V, --version                 show the version and exit\n"

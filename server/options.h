@@ -4,6 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* --max-paste: its default, and its limit (a JSON line of the control socket holds it) */
+#define SERVER_DEFAULT_MAX_PASTE 262144
+#define SERVER_MAX_MAX_PASTE     524288
+
 enum server_security { SERVER_SECURITY_NLA, SERVER_SECURITY_TLS };
 
 struct server_options {
@@ -24,6 +28,7 @@ struct server_options {
 	unsigned max_fps;
 	unsigned idle_fps; /* polls/s of a still screen */
 	bool gfx; /* offer the RDP graphics pipeline (H.264); off = RemoteFX/planar only */
+	unsigned max_paste; /* bytes of clipboard text either way */
 	bool show_help, show_version;
 };
 

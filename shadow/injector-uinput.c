@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libevdev/libevdev-uinput.h>
@@ -27,6 +28,7 @@ struct injector_uinput {
 	uint32_t range_w, range_h; /* the pointer's ABS range is 0..range_w-1, 0..range_h-1 */
 	struct injector_uinput_wheel_state wheel;
 	uint32_t leds; /* bit LED_* = on, as the kernel last wrote them to the keyboard */
+	uint64_t key_tat_us; /* pacing of key events (injector_uinput_pace) */
 };
 
 static const struct injector_impl injector_uinput_impl;
@@ -316,14 +318,49 @@ static void read_leds(struct injector_uinput *iu)
 	}
 }
 
+uint64_t injector_uinput_pace(uint64_t *tat_us, uint64_t now_us, unsigned n_keys)
+{
+	uint64_t tat = *tat_us > now_us ? *tat_us : now_us;
+	uint64_t wait;
+
+	tat += (uint64_t)n_keys * INJECTOR_UINPUT_KEY_INTERVAL_US;
+	wait = tat - now_us;
+	*tat_us = tat;
+	return wait > INJECTOR_UINPUT_KEY_BURST * INJECTOR_UINPUT_KEY_INTERVAL_US
+		       ? wait - INJECTOR_UINPUT_KEY_BURST * INJECTOR_UINPUT_KEY_INTERVAL_US
+		       : 0;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static int injector_uinput_key(struct injector *inj, uint16_t code, int value)
 {
 	struct injector_uinput *iu = injector_uinput_from(inj);
 	struct injector_uinput_event ev[INJECTOR_UINPUT_MAX_EVENTS];
 	int n = injector_uinput_map_key(code, value, ev);
+	unsigned n_keys = 0;
+	uint64_t wait;
 
 	if (n <= 0) {
 		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		n_keys += ev[i].type == EV_KEY;
+	}
+	/* The kernel keeps 64 events per reader of a keyboard and drops the rest (SYN_DROPPED):
+	 * a burst of keys held up on the network must not outrun the console's reader. */
+	wait = injector_uinput_pace(&iu->key_tat_us, mono_us(), n_keys);
+	if (wait > 0) {
+		struct timespec ts = { (time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+		}
 	}
 	read_leds(iu);
 	return send_events(iu, ev, n);

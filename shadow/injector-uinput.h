@@ -57,6 +57,17 @@ struct injector_uinput_event {
  * the pointer; -EINVAL for any other code. */
 int injector_uinput_device_of(uint16_t code, enum injector_uinput_device *ret);
 
+/*
+ * Pacing of key events: a burst of INJECTOR_UINPUT_KEY_BURST goes at once, then one every
+ * INJECTOR_UINPUT_KEY_INTERVAL_US (far above any typist or client repeat), so that the console's
+ * reader - which the kernel gives a buffer of 64 events - never loses a key. Pure: `tat_us` is
+ * the caller's state (start 0), now_us a monotonic time; returns the µs to wait before writing
+ * n_keys key events.
+ */
+#define INJECTOR_UINPUT_KEY_BURST       12u
+#define INJECTOR_UINPUT_KEY_INTERVAL_US 1000u
+uint64_t injector_uinput_pace(uint64_t *tat_us, uint64_t now_us, unsigned n_keys);
+
 /* Key press (1), release (0) or repeat (2, written as release + press, each with its
  * SYN_REPORT). Buttons do not repeat: a repeat gives 0 events.
  * -EINVAL for a code neither device has or another value. */

@@ -22,6 +22,7 @@
 #include <winpr/thread.h>
 
 #include "capture.h"
+#include "rdp-clipboard.h"
 #include "frame-pacer.h"
 #include "input.h"
 #include "keymap.h"
@@ -42,6 +43,7 @@ struct lifeline_subsystem {
 	volatile LONG active_clients;
 	pthread_mutex_t key_lock; /* guards keys and connected[] */
 	rdpShadowClient *connected[8];
+	struct rdp_clipboard *clips[8]; /* connected[i]'s clipboard channel, or NULL */
 	struct keymap_state keys;
 	uint16_t high_surrogate; /* of a Unicode pair whose second half is still to come */
 	struct tile_rect rects[MAX_RECTS];
@@ -573,6 +575,53 @@ static int on_authenticate(rdpShadowSubsystem *base, rdpShadowClient *client, co
 	return h->authenticate(h->userdata, client, peer_name(client), user, password) ? 1 : -1;
 }
 
+/* The client's clipboard, when it joined the channel (xfreerdp does unless -clipboard). Called
+ * on the client's thread, as is stop_clipboard, so the two never race for one client. */
+static void start_clipboard(struct lifeline_subsystem *sub, rdpShadowClient *client)
+{
+	const struct rdp_clipboard_hooks *ch = &sub->cfg->hooks.clipboard;
+	struct rdp_clipboard *clip;
+	bool kept = false;
+
+	if (!ch->attached || !WTSVirtualChannelManagerIsChannelJoined(client->vcm, "cliprdr") ||
+	    rdp_clipboard_start(client->vcm, &client->context, sub->cfg->max_paste, ch, &clip) < 0) {
+		return;
+	}
+	pthread_mutex_lock(&sub->key_lock);
+	for (size_t i = 0; i < sizeof(sub->connected) / sizeof(sub->connected[0]); i++) {
+		if (sub->connected[i] == client && !sub->clips[i]) {
+			sub->clips[i] = clip;
+			kept = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sub->key_lock);
+	if (!kept) {
+		rdp_clipboard_stop(clip);
+		return;
+	}
+	ch->attached(ch->userdata, clip, false);
+}
+
+static void stop_clipboard(struct lifeline_subsystem *sub, rdpShadowClient *client)
+{
+	const struct rdp_clipboard_hooks *ch = &sub->cfg->hooks.clipboard;
+	struct rdp_clipboard *clip = NULL;
+
+	pthread_mutex_lock(&sub->key_lock);
+	for (size_t i = 0; i < sizeof(sub->connected) / sizeof(sub->connected[0]); i++) {
+		if (sub->connected[i] == client && sub->clips[i]) {
+			clip = sub->clips[i];
+			sub->clips[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&sub->key_lock);
+	if (clip) {
+		ch->attached(ch->userdata, clip, true);
+		rdp_clipboard_stop(clip);
+	}
+}
+
 static BOOL on_client_connect(rdpShadowSubsystem *base, rdpShadowClient *client)
 {
 	struct lifeline_subsystem *sub = to_sub(base);
@@ -605,6 +654,7 @@ static BOOL on_client_connect(rdpShadowSubsystem *base, rdpShadowClient *client)
 	pthread_mutex_unlock(&sub->key_lock);
 	InterlockedExchange(&sub->resend_cursor, 1);
 	SetEvent(sub->wake);
+	start_clipboard(sub, client);
 	return TRUE;
 }
 
@@ -623,6 +673,7 @@ static void on_client_disconnect(rdpShadowSubsystem *base, rdpShadowClient *clie
 	if (h->client_disconnect) {
 		h->client_disconnect(h->userdata, client);
 	}
+	stop_clipboard(sub, client);
 	/* Count only clients that on_client_connect let in: FreeRDP may also report refused
 	 * ones here. */
 	pthread_mutex_lock(&sub->key_lock);

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "rdp-clipboard.h"
 
 /*
  * Lifeline's FreeRDP shadow subsystem: serves a struct capture to RDP clients and feeds their
@@ -30,6 +33,8 @@ struct rdp_subsystem_hooks {
 	/* Grabbing the screen started failing (err < 0, message = capture_last_error()) or works
 	 * again (err 0, message ""); called once per change, from the capture thread. */
 	void (*capture_error)(void *userdata, int err, const char *message);
+	/* Each client's clipboard channel, when it joined one (userdata of its own). */
+	struct rdp_clipboard_hooks clipboard;
 };
 
 struct rdp_subsystem_config {
@@ -38,6 +43,7 @@ struct rdp_subsystem_config {
 	unsigned max_fps;
 	unsigned idle_fps; /* polls per second of a still screen (shadow/frame-pacer.h) */
 	bool no_gfx; /* keep clients off the graphics pipeline (H.264) */
+	size_t max_paste; /* bytes of clipboard text (UTF-8) either way */
 	struct rdp_subsystem_hooks hooks;
 };
 

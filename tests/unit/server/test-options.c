@@ -47,6 +47,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(o.max_fps, 30);
 	ck_assert_uint_eq(o.idle_fps, 5);
 	ck_assert(o.gfx);
+	ck_assert_uint_eq(o.max_paste, 262144);
 	server_options_finish(&o);
 }
 END_TEST
@@ -62,7 +63,7 @@ START_TEST(every_option)
 			       "--handshake-timeout=2s", "--view-only",
 			       "--capture=test:size=800x600", "--injector=recording:path=/tmp/r",
 			       "--info-format=json", "--max-fps=15", "--idle-fps=2",
-			       "--gfx=no"),
+			       "--gfx=no", "--max-paste=1000"),
 			 0);
 	ck_assert_str_eq(o.state_dir, "/tmp/x");
 	ck_assert_str_eq(o.control_path, "/tmp/c.sock");
@@ -81,6 +82,7 @@ START_TEST(every_option)
 	ck_assert_uint_eq(o.max_fps, 15);
 	ck_assert_uint_eq(o.idle_fps, 2);
 	ck_assert(!o.gfx);
+	ck_assert_uint_eq(o.max_paste, 1000);
 	server_options_finish(&o);
 }
 END_TEST
@@ -128,6 +130,8 @@ static const struct {
 	{ "--idle-fps=61", "--idle-fps" },
 	{ "--idle-fps=", "--idle-fps" },
 	{ "--gfx=h264", "--gfx" },
+	{ "--max-paste=0", "--max-paste" },
+	{ "--max-paste=524289", "--max-paste" },
 	{ "--no-such-option", "unknown option" },
 	{ "stray", "unexpected argument" },
 };

@@ -76,6 +76,36 @@ START_TEST(test_keys)
 }
 END_TEST
 
+/* Typing never waits; a burst beyond the allowance is spread at the interval; the allowance
+ * comes back after a pause. */
+START_TEST(test_pace)
+{
+	const uint64_t iv = INJECTOR_UINPUT_KEY_INTERVAL_US;
+	uint64_t tat = 0, now = 5000000, waited = 0;
+
+	/* 30 keys a second, press and release each: never a wait */
+	for (int i = 0; i < 300; i++) {
+		ck_assert_uint_eq(injector_uinput_pace(&tat, now, 1), 0);
+		ck_assert_uint_eq(injector_uinput_pace(&tat, now + 5000, 1), 0);
+		now += 33333;
+	}
+	/* 100 key events at the same instant: the first BURST free, then one per interval */
+	now += 1000000;
+	for (unsigned i = 0; i < 100; i++) {
+		uint64_t w = injector_uinput_pace(&tat, now, 1);
+
+		ck_assert_uint_eq(w, i < INJECTOR_UINPUT_KEY_BURST
+					     ? 0
+					     : (i + 1 - INJECTOR_UINPUT_KEY_BURST) * iv);
+		waited = w;
+	}
+	ck_assert_uint_eq(waited, (100 - INJECTOR_UINPUT_KEY_BURST) * iv);
+	/* a repeat is two key events at once */
+	now += 10000000;
+	ck_assert_uint_eq(injector_uinput_pace(&tat, now, 2), 0);
+}
+END_TEST
+
 START_TEST(test_buttons)
 {
 	struct injector_uinput_event out[INJECTOR_UINPUT_MAX_EVENTS];
@@ -309,6 +339,7 @@ static Suite *injector_uinput_suite(void)
 
 	tcase_add_test(map, test_device_of);
 	tcase_add_test(map, test_keys);
+	tcase_add_test(map, test_pace);
 	tcase_add_test(map, test_buttons);
 	tcase_add_test(map, test_key_rejects);
 	tcase_add_test(map, test_move);

@@ -464,7 +464,8 @@ class Server:
     """lifeline-server on the test source with the recording injector."""
 
     def __init__(self, h, capture='test:size=1024x768,mode=static', security=None,
-                 bind='127.0.0.1', port=None, extra=(), ready_timeout=20.0, name='server'):
+                 bind='127.0.0.1', port=None, extra=(), ready_timeout=20.0, name='server',
+                 recording_options=''):
         self.h = h
         self.state_dir = os.path.join(h.tmp, f'{name}-state')
         self.recording = os.path.join(h.tmp, f'{name}-recording.txt')
@@ -476,7 +477,8 @@ class Server:
                 size = part[5:]
         self.width, self.height = (int(v) for v in size.split('x'))
         argv = [h.server_bin, f'--state-dir={self.state_dir}', f'--port-range={self.port}',
-                f'--capture={capture}', f'--injector=recording:path={self.recording}']
+                f'--capture={capture}',
+                f'--injector=recording:path={self.recording}{recording_options}']
         if bind:
             argv.append(f'--bind={bind}')
         if security:

@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
 """Input typed into xfreerdp with xdotool arrives in the recording injector with the right evdev
-codes and coordinates; held keys are released when the client goes; view-only drops input."""
+codes and coordinates; held keys are released when the client goes; view-only drops input.
 
+typing-busy: typing at 30 characters a second through xfreerdp with its default codec (graphics
+pipeline, H.264) while the screen is busy (the test picture's bench mode redraws a band at the
+full frame rate) - the recording injector receives exactly the key sequence typed: every press
+and release in order, nothing lost, nothing doubled, no repeats (value 2) the client did not
+send, every key released at the end."""
+
+import difflib
 import time
 
 import harness
+import keyboard
 from harness import check, Failure, KEY, BTN_LEFT, BTN_RIGHT, BTN_MIDDLE, BTN_SIDE, BTN_EXTRA
 
 STATIC = 'test:size=1024x768,mode=static'
@@ -256,9 +264,79 @@ def view_only(h):
     check(not new, f'--view-only: input reached the injector: {new}')
 
 
+
+BUSY = 'test:size=1024x768,mode=bench,change=25,fps=30'
+KEY_ESC = 1
+
+# 200+ characters: every letter, digit and shifted symbol of the US layout, words with doubled
+# letters (the second press of a doubled key must not turn into a repeat or vanish) and runs
+# of the same key.
+TEXT = ('bookkeeper committee Mississippi balloon coffee toffee aardvark llama '
+        'THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG 0123456789 '
+        '!@#$%^&*()_+ ~`-=[]{}\\|;:\'",.<>/? '
+        'zzz 1000001 ++--== Keep ssh@helpdesk:22 "lookup" (appeal) ~~ 99% done? yes!! ')
+
+
+def wait_keys(srv, mark, want, timeout, what):
+    """Wait until the recording after mark holds as many key lines as want, or ends with the
+    last line of want (so a lost key fails at once, not at the deadline); returns the key
+    lines, compared exactly with want."""
+    def arrived():
+        got = [ln for ln in srv.recorded()[mark:] if ln.startswith('key ')]
+        return got if len(got) >= len(want) or got[-1:] == want[-1:] else None
+    try:
+        got = harness.wait_until(arrived, timeout, what, interval=0.02)
+    except Failure:
+        got = [ln for ln in srv.recorded()[mark:] if ln.startswith('key ')]
+    if got != want:
+        diff = list(difflib.unified_diff(want, got, 'typed', 'recorded', n=2, lineterm=''))
+        raise Failure(f'{what}: the recorded key sequence differs from the typed one '
+                      f'({len(got)} lines, expected {len(want)}):\n' + '\n'.join(diff[:60]))
+    return got
+
+
+def typing_busy(h):
+    check(len(TEXT) >= 200, f'the text is {len(TEXT)} characters')
+    d = h.xvfb()
+    srv = h.server(capture=BUSY)
+    c = h.client(d, srv, codec='default')
+    c.wait_window()
+    c.wait_picture(lambda img: harness.read_counter(img, srv.width, srv.height) is not None,
+                   30, 'the busy picture')
+    srv.ctl.event('connected', 10)
+    c.focus()
+    kb = keyboard.XTestKeyboard(d.name)
+    groups = keyboard.char_events(TEXT)
+    expected = [f'key {code} {value}' for g in groups for code, value in g]
+    kb.check_us_layout([code for g in groups for code, _ in g])
+
+    # a first key proves the path (focus makes xfreerdp send a synchronize and releases)
+    mark = len(srv.recorded())
+    kb.play(keyboard.schedule([[(KEY_ESC, 1), (KEY_ESC, 0)]], 1))
+    wait_keys(srv, mark, [f'key {KEY_ESC} 1', f'key {KEY_ESC} 0'], 10, 'a first key (Escape)')
+
+    mark = len(srv.recorded())
+    sent = kb.play(keyboard.schedule(groups, 30))
+    rate = len(TEXT) / (sent[-1] - sent[0] + 1 / 30)
+    h.log(f'typed {len(TEXT)} characters ({len(expected)} key events) in '
+          f'{sent[-1] - sent[0]:.2f} s: {rate:.1f} characters/s')
+    check(rate >= 28, f'could only type {rate:.1f} characters a second (want 30)')
+    # Escape after the text: once it has arrived, everything typed before it has too
+    kb.play(keyboard.schedule([[(KEY_ESC, 1), (KEY_ESC, 0)]], 1))
+    want = expected + [f'key {KEY_ESC} 1', f'key {KEY_ESC} 0']
+    wait_keys(srv, mark, want, 30, f'{len(TEXT)} characters typed')
+    others = [ln for ln in srv.recorded()[mark:] if not ln.startswith('key ')]
+    check(not others, f'non-key events while typing: {others[:10]}')
+    check(c.alive(), 'xfreerdp exited while typing')
+    check_balanced(srv.recorded())
+    h.log(f'all {len(want)} key lines arrived exactly as typed')
+    kb.close()
+
+
 harness.main({
     'keys': keys,
     'mouse': mouse,
     'release-on-disconnect': release_on_disconnect,
     'view-only': view_only,
+    'typing-busy': typing_busy,
 })

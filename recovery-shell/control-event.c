@@ -21,6 +21,7 @@ static const struct {
 	{ "ended", SHELL_CONTROL_ENDED },
 	{ "view-only", SHELL_CONTROL_VIEW_ONLY },
 	{ "text", SHELL_CONTROL_TEXT },
+	{ "clipboard", SHELL_CONTROL_CLIPBOARD },
 };
 
 int shell_remote_phase_from_string(const char *s, enum shell_remote_phase *ret)
@@ -179,7 +180,8 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 	parse_info(o, &ev);
 	copy_str(o, "peer", ev.peer, sizeof(ev.peer));
 	copy_str(o, "user", ev.user, sizeof(ev.user));
-	copy_str(o, "reason", ev.reason, sizeof(ev.reason));
+	copy_str(o, ev.kind == SHELL_CONTROL_CLIPBOARD ? "error" : "reason", ev.reason,
+		 sizeof(ev.reason));
 	ev.failures = get_int(o, "failures", 0);
 	ev.remaining = get_int(o, "remaining", -1);
 	ev.view_only = get_bool(o, "view_only", get_bool(o, "enabled", false));
@@ -219,6 +221,9 @@ int shell_control_format(enum shell_command cmd, bool enabled, char *buf, size_t
 	case SHELL_COMMAND_STATUS:
 		n = snprintf(buf, size, "{\"command\":\"status\"}\n");
 		break;
+	case SHELL_COMMAND_PASTE:
+		n = snprintf(buf, size, "{\"command\":\"paste\"}\n");
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -242,4 +247,32 @@ void shell_control_event_clear(struct shell_control_event *ev)
 void shell_conninfo_wipe(struct shell_conninfo *info)
 {
 	explicit_bzero(info->ticket, sizeof(info->ticket));
+}
+
+int shell_control_format_copy(const char *text, size_t len, char **ret, size_t *ret_len)
+{
+	struct json_object *o = json_object_new_object();
+	const char *s;
+	char *line;
+	size_t n;
+
+	if (!o) {
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "command", json_object_new_string("copy"));
+	json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	n = s ? strlen(s) : 0;
+	line = s ? malloc(n + 2) : NULL;
+	if (!line) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	json_object_put(o);
+	*ret = line;
+	*ret_len = n + 1;
+	return 0;
 }

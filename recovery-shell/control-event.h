@@ -55,6 +55,8 @@ enum shell_control_kind {
 	SHELL_CONTROL_VIEW_ONLY,
 	/* Characters the helpdesk's client sent as Unicode keyboard events (see text). */
 	SHELL_CONTROL_TEXT,
+	/* The answer to a paste command: text, or why there is none (reason). */
+	SHELL_CONTROL_CLIPBOARD,
 	SHELL_CONTROL_REPLY_OK,
 	SHELL_CONTROL_REPLY_ERROR,
 	/* Not from the wire: the socket closed. */
@@ -98,6 +100,8 @@ enum shell_command {
 	SHELL_COMMAND_NEW_TICKET,
 	SHELL_COMMAND_VIEW_ONLY,
 	SHELL_COMMAND_STATUS,
+	/* Ask for the helpdesk's clipboard text (a CLIPBOARD event answers). */
+	SHELL_COMMAND_PASTE,
 };
 
 /*
@@ -108,6 +112,10 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 
 /* Writes the command as one line with its newline into buf. Returns the length or -ENOSPC. */
 int shell_control_format(enum shell_command cmd, bool enabled, char *buf, size_t size);
+
+/* The copy command for text (UTF-8, len bytes) as one line with its newline, caller-freed.
+ * 0 or -ENOMEM. */
+int shell_control_format_copy(const char *text, size_t len, char **ret, size_t *ret_len);
 
 /* Frees what an event owns (its text) and wipes its secrets; the event can be reused. */
 void shell_control_event_clear(struct shell_control_event *ev);

@@ -49,6 +49,7 @@
  * a marker waits for its text before the keys behind it go on. */
 #define MAX_PENDING_TEXTS 256
 #define TEXT_WAIT_MS      2000
+#define PASTE_WAIT_MS     5000
 
 enum tag {
 	TAG_SIGNAL = 1,
@@ -60,6 +61,7 @@ enum tag {
 	TAG_NET,
 	TAG_PANE,
 	TAG_TEXT,
+	TAG_PASTE,
 };
 
 struct pane_term {
@@ -132,6 +134,13 @@ struct app {
 	size_t texts_head, texts_n;
 	bool awaiting_text; /* a marker came first: input is held until its text (textfd) */
 	int textfd;
+	/* The clipboard: a paste waiting for the server's clipboard event (input held, pastefd),
+	 * and a mouse selection being dragged in a pane. */
+	bool paste_pending;
+	unsigned paste_pane;
+	int pastefd;
+	bool selecting, selection_moved;
+	unsigned sel_pane, sel_col, sel_row;
 };
 
 static long long now_ms(void)
@@ -205,6 +214,9 @@ static void drain_timer(int fd)
 }
 
 /* ---- panes ---- */
+
+static void term_copy(void *data, struct shell_term *t, const char *text, size_t len);
+static bool remote_blocked(const struct app *a, enum shell_source src);
 
 static struct pane_term *find_pane(struct app *a, unsigned id)
 {
@@ -302,6 +314,7 @@ static void open_pane(struct app *a, size_t tool)
 	p->tool = tool;
 	a->n_panes++;
 	shell_term_set_request_handler(p->term, term_request, a);
+	shell_term_set_copy_handler(p->term, term_copy, a);
 	ep_add(a, shell_term_get_fd(p->term), TAG_PANE, p->id);
 	shell_state_pane_added(&a->st, p->id, tool);
 	announce(a, "pane %s", t->id);
@@ -312,6 +325,8 @@ static void open_pane(struct app *a, size_t tool)
 static void remote_event(void *data, struct shell_control_event *ev);
 static void text_arrived(struct app *a, struct shell_control_event *ev);
 static void drop_texts(struct app *a);
+static void paste_arrived(struct app *a, const struct shell_control_event *ev);
+static void end_paste_wait(struct app *a);
 
 /* The shell itself picks a tool, as the person would on the local keyboard. -ENOENT if the
  * tool list has no such tool. */
@@ -433,6 +448,13 @@ static void remote_event(void *data, struct shell_control_event *ev)
 		text_arrived(a, ev);
 		return;
 	}
+	if (ev->kind == SHELL_CONTROL_CLIPBOARD) {
+		paste_arrived(a, ev);
+		return;
+	}
+	if (ev->kind == SHELL_CONTROL_LOST && a->paste_pending) {
+		end_paste_wait(a);
+	}
 	if (ev->kind == SHELL_CONTROL_CONNECTED && a->input) {
 		int r = shell_input_set_remote_layout(a->input, ev->keyboard_layout,
 						      ev->keyboard_variant);
@@ -468,6 +490,199 @@ static void remote_event(void *data, struct shell_control_event *ev)
 	}
 }
 
+/* ---- the clipboard (docs/control-protocol.md) ---- */
+
+/* Ctrl+Shift+V and Shift+Insert paste the helpdesk's clipboard into a terminal pane. */
+static bool is_paste_key(const struct shell_key *k)
+{
+	unsigned mods = k->mods & (SHELL_MOD_SHIFT | SHELL_MOD_CTRL | SHELL_MOD_ALT | SHELL_MOD_LOGO);
+
+	return (mods == (SHELL_MOD_SHIFT | SHELL_MOD_CTRL) &&
+		(k->base_keysym == XKB_KEY_v || k->keysym == XKB_KEY_V || k->keysym == XKB_KEY_v)) ||
+	       (mods == SHELL_MOD_SHIFT && k->keysym == XKB_KEY_Insert);
+}
+
+static void arm_paste_wait(struct app *a, bool on)
+{
+	struct itimerspec its = { .it_value = { on ? PASTE_WAIT_MS / 1000 : 0,
+					       on ? (PASTE_WAIT_MS % 1000) * 1000000L : 0 } };
+
+	timerfd_settime(a->pastefd, 0, &its, NULL);
+}
+
+/* The helpdesk's keys typed after the paste key waited (shell_input_hold) for the paste. */
+static void end_paste_wait(struct app *a)
+{
+	a->paste_pending = false;
+	arm_paste_wait(a, false);
+	if (a->input && !a->awaiting_text) {
+		shell_input_hold(a->input, false);
+	}
+}
+
+static void start_paste(struct app *a, struct pane_term *p)
+{
+	int r;
+
+	if (a->st.view_only) {
+		shell_state_set_notice(&a->st, "Nothing is pasted while the helpdesk may only watch.");
+		announce(a, "paste error=view-only (shell)");
+		return;
+	}
+	if (a->paste_pending) {
+		return;
+	}
+	r = a->remote ? shell_remote_send(a->remote, SHELL_COMMAND_PASTE, false) : -ENOTCONN;
+	if (r < 0) {
+		shell_state_set_notice(&a->st, "Paste takes the helpdesk's clipboard: nobody is "
+					       "connected.");
+		announce(a, "paste error=%s", strerror(-r));
+		return;
+	}
+	a->paste_pending = true;
+	a->paste_pane = p->id;
+	arm_paste_wait(a, true);
+	if (a->input) {
+		shell_input_hold(a->input, true);
+	}
+}
+
+static void paste_arrived(struct app *a, const struct shell_control_event *ev)
+{
+	struct pane_term *p = find_pane(a, a->paste_pane);
+	int r;
+
+	if (!a->paste_pending) {
+		return;
+	}
+	if (ev->text && p && !a->st.view_only) {
+		/* before the held keys go on: Enter after the paste key comes after the text */
+		r = shell_term_paste(p->term, ev->text, ev->text_len);
+		announce(a, "paste bytes=%zu%s", ev->text_len, r < 0 ? " (cut short)" : "");
+		if (r < 0) {
+			log_msg("paste into the pane: %s", strerror(-r));
+		}
+	} else {
+		const char *why = a->st.view_only ? "view-only" : ev->reason[0] ? ev->reason : "no-pane";
+
+		announce(a, "paste error=%s", why);
+		shell_state_set_notice(&a->st, strcmp(why, "empty") == 0 || strcmp(why, "no-text") == 0
+						       ? "The helpdesk's clipboard holds no text."
+						       : "Nothing was pasted.");
+	}
+	end_paste_wait(a);
+}
+
+static void paste_timeout(struct app *a)
+{
+	if (a->paste_pending) {
+		log_msg("no clipboard text within %d ms", PASTE_WAIT_MS);
+		announce(a, "paste error=timeout (shell)");
+		end_paste_wait(a);
+	}
+}
+
+/* Text for the helpdesk's clipboard: a mouse selection or a program's OSC 52. */
+static void copy_to_helpdesk(struct app *a, const char *text, size_t len, const char *how)
+{
+	int r = a->remote ? shell_remote_send_copy(a->remote, text, len) : -ENOTCONN;
+
+	announce(a, "copy %s bytes=%zu%s", how, len, r < 0 ? " (not sent)" : "");
+	if (r < 0) {
+		log_msg("copy to the helpdesk: %s", strerror(-r));
+	}
+}
+
+static void term_copy(void *data, struct shell_term *t, const char *text, size_t len)
+{
+	copy_to_helpdesk(data, text, len, "osc52");
+}
+
+/* The cell of the active pane under (x, y); false outside its text. */
+static bool cell_at(struct app *a, int x, int y, struct pane_term **ret_p, unsigned *col,
+		    unsigned *row)
+{
+	const struct shell_pane *sp = shell_state_active_pane(&a->st);
+	struct pane_term *p = sp ? find_pane(a, sp->id) : NULL;
+	int pad = a->layout.unit / 2, cw, ch, cx, cy;
+	unsigned cols, rows;
+
+	if (!p || !a->layout_valid || !a->render ||
+	    !shell_rect_contains(&a->layout.content, x, y)) {
+		return false;
+	}
+	shell_render_cell_size(a->render, &a->layout, &cw, &ch);
+	shell_term_get_size(p->term, &cols, &rows);
+	if (cw <= 0 || ch <= 0 || cols == 0 || rows == 0) {
+		return false;
+	}
+	cx = (x - a->layout.content.x - pad) / cw;
+	cy = (y - a->layout.content.y - pad) / ch;
+	*col = cx < 0 ? 0 : (unsigned)cx >= cols ? cols - 1 : (unsigned)cx;
+	*row = cy < 0 ? 0 : (unsigned)cy >= rows ? rows - 1 : (unsigned)cy;
+	*ret_p = p;
+	return true;
+}
+
+/* Left-drag in a terminal pane selects; letting go copies the selection to the helpdesk. */
+static void select_button(struct app *a, int x, int y, uint32_t button, bool pressed,
+			  enum shell_source source)
+{
+	struct pane_term *p;
+	unsigned col, row;
+	char *text;
+	size_t len;
+
+	if (button != BTN_LEFT || remote_blocked(a, source)) {
+		return;
+	}
+	if (pressed) {
+		if (!cell_at(a, x, y, &p, &col, &row)) {
+			return;
+		}
+		shell_term_select_clear(p->term);
+		shell_term_select_start(p->term, col, row);
+		a->selecting = true;
+		a->selection_moved = false;
+		a->sel_pane = p->id;
+		a->sel_col = col;
+		a->sel_row = row;
+		a->pending_damage |= SHELL_DAMAGE_MAIN;
+		return;
+	}
+	if (!a->selecting) {
+		return;
+	}
+	a->selecting = false;
+	p = find_pane(a, a->sel_pane);
+	if (!p) {
+		return;
+	}
+	if (!a->selection_moved) {
+		shell_term_select_clear(p->term); /* a click, not a selection */
+	} else if (shell_term_select_copy(p->term, &text, &len) == 0) {
+		copy_to_helpdesk(a, text, len, "selection");
+		explicit_bzero(text, len);
+		free(text);
+	}
+	a->pending_damage |= SHELL_DAMAGE_MAIN;
+}
+
+static void select_motion(struct app *a, int x, int y)
+{
+	struct pane_term *p;
+	unsigned col, row;
+
+	if (!a->selecting || !cell_at(a, x, y, &p, &col, &row) || p->id != a->sel_pane) {
+		return;
+	}
+	if (col != a->sel_col || row != a->sel_row) {
+		a->selection_moved = true;
+	}
+	shell_term_select_to(p->term, col, row);
+	a->pending_damage |= SHELL_DAMAGE_MAIN;
+}
+
 /* ---- actions and input ---- */
 
 static void handle_actions(struct app *a, struct shell_actions *acts)
@@ -482,7 +697,9 @@ static void handle_actions(struct app *a, struct shell_actions *acts)
 			break;
 		case SHELL_ACTION_PANE_KEY:
 			p = find_pane(a, act->pane_id);
-			if (p) {
+			if (p && is_paste_key(&act->key)) {
+				start_paste(a, p);
+			} else if (p) {
 				shell_term_key(p->term, act->key.keysym, act->key.base_keysym,
 					       act->key.unicode, act->key.mods);
 			}
@@ -672,6 +889,7 @@ static void on_motion(void *data, int x, int y, enum shell_source source)
 	a->ptr_y = y;
 	a->ptr_visible = true;
 	a->pointer_dirty = true;
+	select_motion(a, x, y);
 }
 
 static void on_button(void *data, int x, int y, uint32_t button, bool pressed,
@@ -681,6 +899,7 @@ static void on_button(void *data, int x, int y, uint32_t button, bool pressed,
 	struct shell_actions acts = { 0 };
 	struct shell_target target;
 
+	select_button(a, x, y, button, pressed, source);
 	if (remote_blocked(a, source) || !pressed || button != BTN_LEFT || !a->layout_valid) {
 		return;
 	}
@@ -1225,10 +1444,13 @@ static int setup(struct app *a)
 	a->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->clockfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->textfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (a->sigfd < 0 || a->epfd < 0 || a->retryfd < 0 || a->clockfd < 0 || a->textfd < 0) {
+	a->pastefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->sigfd < 0 || a->epfd < 0 || a->retryfd < 0 || a->clockfd < 0 || a->textfd < 0 ||
+	    a->pastefd < 0) {
 		return -errno;
 	}
 	ep_add(a, a->textfd, TAG_TEXT, 0);
+	ep_add(a, a->pastefd, TAG_PASTE, 0);
 	ep_add(a, a->sigfd, TAG_SIGNAL, 0);
 	ep_add(a, a->retryfd, TAG_RETRY, 0);
 	ep_add(a, a->clockfd, TAG_CLOCK, 0);
@@ -1349,6 +1571,10 @@ static void loop(struct app *a)
 				drain_timer(a->textfd);
 				text_timeout(a);
 				break;
+			case TAG_PASTE:
+				drain_timer(a->pastefd);
+				paste_timeout(a);
+				break;
 			case TAG_NET:
 				shell_host_watch_drain(a->netfd);
 				update_host(a);
@@ -1380,7 +1606,8 @@ static void loop(struct app *a)
 int main(int argc, char **argv)
 {
 	struct app a = {
-		.epfd = -1, .sigfd = -1, .clockfd = -1, .retryfd = -1, .netfd = -1, .textfd = -1
+		.epfd = -1, .sigfd = -1, .clockfd = -1, .retryfd = -1, .netfd = -1, .textfd = -1,
+		.pastefd = -1
 	};
 	int r;
 

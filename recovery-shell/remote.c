@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define REMOTE_MAX_LINE 8192
+/* The longest line the server sends: a text-bearing event (docs/control-protocol.md). */
+#define REMOTE_MAX_LINE (1024 * 1024 + 1)
 
 struct shell_remote {
 	char *socket_path;
@@ -210,6 +212,43 @@ int shell_remote_dispatch(struct shell_remote *r, shell_remote_event_fn fn, void
 			return -EPROTO;
 		}
 	}
+}
+
+int shell_remote_send_copy(struct shell_remote *r, const char *text, size_t len)
+{
+	size_t line_len, off = 0;
+	int waited_ms = 0, ret = 0;
+	char *line;
+
+	if (r->fd < 0) {
+		return -ENOTCONN;
+	}
+	ret = shell_control_format_copy(text, len, &line, &line_len);
+	if (ret < 0) {
+		return ret;
+	}
+	if (line_len > REMOTE_MAX_LINE) {
+		ret = -EFBIG;
+	}
+	/* The socket is non-blocking; the server reads at once, so a long line waits briefly. */
+	while (ret == 0 && off < line_len) {
+		ssize_t n = send(r->fd, line + off, line_len - off, MSG_NOSIGNAL);
+		struct pollfd pfd = { .fd = r->fd, .events = POLLOUT };
+
+		if (n > 0) {
+			off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN && waited_ms < 2000) {
+			poll(&pfd, 1, 100);
+			waited_ms += 100;
+		} else {
+			ret = n < 0 && errno != EAGAIN ? -errno : -EIO;
+		}
+	}
+	explicit_bzero(line, line_len);
+	free(line);
+	return ret;
 }
 
 int shell_remote_send(struct shell_remote *r, enum shell_command cmd, bool enabled)

@@ -51,3 +51,7 @@ int shell_remote_dispatch(struct shell_remote *r, shell_remote_event_fn fn, void
 
 /* Sends a command. 0 or a negative errno (-ENOTCONN when not attached). */
 int shell_remote_send(struct shell_remote *r, enum shell_command cmd, bool enabled);
+
+/* Sends the copy command for text (UTF-8). 0 or a negative errno (-EFBIG: longer than a
+ * control line). */
+int shell_remote_send_copy(struct shell_remote *r, const char *text, size_t len);

@@ -643,6 +643,7 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 		return;
 	case SHELL_CONTROL_REPLY_OK:
 	case SHELL_CONTROL_TEXT:
+	case SHELL_CONTROL_CLIPBOARD:
 	case SHELL_CONTROL_UNKNOWN:
 		return;
 	}

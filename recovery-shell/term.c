@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libtsm.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "paste.h"
 
 #define TERM_SCROLLBACK 2000
 
@@ -31,6 +34,11 @@ struct shell_term {
 	struct term_cell *cells;
 	size_t n_cells;
 	int scrolled;
+	/* The clipboard: bracketed paste as the program set it, OSC 52 copies. */
+	struct shell_paste_mode paste_mode;
+	struct shell_osc52_scanner osc52;
+	shell_term_copy_fn copy_fn;
+	void *copy_data;
 };
 
 static void term_write_cb(struct tsm_vte *vte, const char *u8, size_t len, void *data)
@@ -52,12 +60,33 @@ static void term_write_cb(struct tsm_vte *vte, const char *u8, size_t len, void 
 	}
 }
 
+/* OSC 52 from the program: copy its text to the helpdesk's clipboard. Queries ("?") are never
+ * answered: a program on the console has no business reading the helpdesk's clipboard. */
+static void osc52_copied(void *data, const char *text, size_t len)
+{
+	struct shell_term *t = data;
+
+	if (t->copy_fn) {
+		t->copy_fn(t->copy_data, t, text, len);
+	}
+}
+
+/* What the program wrote, before libtsm sees it: the modes libtsm does not tell us about. */
+static void watch_output(struct shell_term *t, const char *buf, size_t len)
+{
+	shell_paste_mode_scan(&t->paste_mode, buf, len);
+	shell_osc52_scan(&t->osc52, buf, len, SHELL_TERM_MAX_COPY, osc52_copied, t);
+}
+
 static void term_osc_cb(struct tsm_vte *vte, const char *u8, size_t len, void *data)
 {
 	struct shell_term *t = data;
 	char buf[128], *eq;
 	const char *prefix = "777;lifeline;";
 
+	if (len >= 3 && memcmp(u8, "52;", 3) == 0) {
+		return; /* cut at 127 bytes by libtsm: watch_output() has the whole of it */
+	}
 	if (!t->request_fn || len >= sizeof(buf) || len <= strlen(prefix) ||
 	    memcmp(u8, prefix, strlen(prefix)) != 0) {
 		return;
@@ -210,6 +239,7 @@ void shell_term_destroy(struct shell_term *t)
 	}
 	tsm_vte_unref(t->vte);
 	tsm_screen_unref(t->screen);
+	shell_osc52_scanner_free(&t->osc52);
 	free(t->cells);
 	free(t);
 }
@@ -247,6 +277,7 @@ int shell_term_dispatch(struct shell_term *t)
 			t->master_fd = -1;
 			return changed ? 1 : -EIO;
 		}
+		watch_output(t, buf, (size_t)n);
 		tsm_vte_input(t->vte, buf, (size_t)n);
 		changed = 1;
 	}
@@ -259,7 +290,114 @@ int shell_term_dispatch(struct shell_term *t)
 
 void shell_term_feed(struct shell_term *t, const char *buf, size_t len)
 {
+	watch_output(t, buf, len);
 	tsm_vte_input(t->vte, buf, len);
+}
+
+void shell_term_set_copy_handler(struct shell_term *t, shell_term_copy_fn fn, void *data)
+{
+	t->copy_fn = fn;
+	t->copy_data = data;
+}
+
+bool shell_term_bracketed_paste(const struct shell_term *t)
+{
+	return t->paste_mode.bracketed;
+}
+
+/* Writes all of buf to the pty, waiting for the program to read, but not forever. */
+static int write_all(struct shell_term *t, const char *buf, size_t len, int *budget_ms)
+{
+	while (len > 0) {
+		ssize_t n = write(t->master_fd, buf, len);
+		struct pollfd pfd = { .fd = t->master_fd, .events = POLLOUT };
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN) {
+			return -errno;
+		}
+		if (*budget_ms <= 0 || poll(&pfd, 1, 50) < 0) {
+			return -EAGAIN;
+		}
+		*budget_ms -= 50;
+	}
+	return 0;
+}
+
+int shell_term_paste(struct shell_term *t, const char *text, size_t len)
+{
+	int budget_ms = 2000, r;
+	char *clean;
+	size_t n;
+
+	if (t->master_fd < 0) {
+		return -EIO;
+	}
+	clean = malloc(len + 1);
+	if (!clean) {
+		return -ENOMEM;
+	}
+	n = shell_paste_sanitize(text, len, clean);
+	if (t->paste_mode.bracketed) {
+		r = write_all(t, "\x1b[200~", 6, &budget_ms);
+		if (r == 0) {
+			r = write_all(t, clean, n, &budget_ms);
+		}
+		/* the end marker even after a short write: the program must leave paste mode */
+		budget_ms = budget_ms < 500 ? 500 : budget_ms;
+		if (write_all(t, "\x1b[201~", 6, &budget_ms) < 0 && r == 0) {
+			r = -EAGAIN;
+		}
+	} else {
+		r = write_all(t, clean, n, &budget_ms);
+	}
+	explicit_bzero(clean, len);
+	free(clean);
+	if (t->scrolled) {
+		tsm_screen_sb_reset(t->screen);
+		t->scrolled = 0;
+	}
+	return r;
+}
+
+void shell_term_select_start(struct shell_term *t, unsigned col, unsigned row)
+{
+	tsm_screen_selection_start(t->screen, col, row);
+}
+
+void shell_term_select_to(struct shell_term *t, unsigned col, unsigned row)
+{
+	tsm_screen_selection_target(t->screen, col, row);
+}
+
+void shell_term_select_clear(struct shell_term *t)
+{
+	tsm_screen_selection_reset(t->screen);
+}
+
+int shell_term_select_copy(struct shell_term *t, char **ret, size_t *ret_len)
+{
+	char *out = NULL;
+	int n = tsm_screen_selection_copy(t->screen, &out);
+
+	if (n < 0) {
+		free(out);
+		return n;
+	}
+	if (n == 0 || !out) {
+		free(out);
+		return -ENODATA;
+	}
+	*ret = out;
+	*ret_len = (size_t)n;
+	return 0;
 }
 
 void shell_term_key(struct shell_term *t, uint32_t keysym, uint32_t base_keysym, uint32_t unicode,

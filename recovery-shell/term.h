@@ -53,6 +53,33 @@ void shell_term_get_size(const struct shell_term *t, unsigned *cols, unsigned *r
 
 void shell_term_set_request_handler(struct shell_term *t, shell_term_request_fn fn, void *data);
 
+/* The most a program may copy with OSC 52 (the server's --max-paste limit). */
+#define SHELL_TERM_MAX_COPY 524288
+
+/* Text the program copied to the clipboard (OSC 52): UTF-8 without NUL, valid only during the
+ * call. */
+typedef void (*shell_term_copy_fn)(void *data, struct shell_term *t, const char *text,
+				   size_t len);
+void shell_term_set_copy_handler(struct shell_term *t, shell_term_copy_fn fn, void *data);
+
+/* Did the program ask for bracketed paste (DECSET 2004)? */
+bool shell_term_bracketed_paste(const struct shell_term *t);
+
+/*
+ * Types pasted text into the program: made safe (paste.h: line ends as CR, control characters
+ * dropped) and wrapped in ESC[200~ ... ESC[201~ when the program asked for bracketed paste.
+ * Waits up to 2 s for a program that reads slowly. 0, -EAGAIN (it did not read it all in
+ * time), -EIO (no program), -ENOMEM.
+ */
+int shell_term_paste(struct shell_term *t, const char *text, size_t len);
+
+/* Mouse selection in screen cells (libtsm draws it inverted). */
+void shell_term_select_start(struct shell_term *t, unsigned col, unsigned row);
+void shell_term_select_to(struct shell_term *t, unsigned col, unsigned row);
+void shell_term_select_clear(struct shell_term *t);
+/* The selected text (caller frees), or -ENODATA when nothing is selected. */
+int shell_term_select_copy(struct shell_term *t, char **ret, size_t *ret_len);
+
 /*
  * Draws the screen at (x, y) with cells of cw x ch pixels in `font` (a monospaced face); the
  * cursor is a block when `focused`, an outline otherwise.

@@ -142,6 +142,36 @@ START_TEST(missing_program_exits_127)
 }
 END_TEST
 
+/* Pasted text is typed made safe, bracketed when the program asked for it. */
+START_TEST(paste_reaches_program)
+{
+	const char *argv[] = { "/bin/sh", "-c",
+			       "printf 'plain>\\n'; read -r a; printf 'got[%s]\\n' \"$a\"; "
+			       "printf '\\033[?2004hbracketed>\\n'; stty -echo; cat -v",
+			       NULL };
+	const char *env[] = { NULL };
+	struct shell_term *t;
+	char *text;
+
+	ck_assert_int_eq(shell_term_spawn(argv, env, 60, 10, &t), 0);
+	free(wait_text(t, "plain>"));
+	ck_assert(!shell_term_bracketed_paste(t));
+	/* ^C would interrupt the shell: it must not get through */
+	ck_assert_int_eq(shell_term_paste(t, "echo \003hi\n", 9), 0);
+	text = wait_text(t, "got[");
+	ck_assert_msg(strstr(text, "got[echo hi]"), "screen: %s", text);
+	free(text);
+	text = wait_text(t, "bracketed>");
+	free(text);
+	ck_assert(shell_term_bracketed_paste(t));
+	ck_assert_int_eq(shell_term_paste(t, "one\033[201~two\n", 13), 0);
+	text = wait_text(t, "onetwo");
+	ck_assert_msg(strstr(text, "^[[200~onetwo"), "screen: %s", text);
+	free(text);
+	shell_term_destroy(t);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("shell-term");
@@ -152,6 +182,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, program_on_pty);
 	tcase_add_test(tc, keys_reach_program);
 	tcase_add_test(tc, missing_program_exits_127);
+	tcase_add_test(tc, paste_reaches_program);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -515,7 +515,8 @@ static void end_paste_wait(struct app *a)
 {
 	a->paste_pending = false;
 	arm_paste_wait(a, false);
-	if (a->input && !a->awaiting_text) {
+	/* Holds count: a text marker waiting too keeps its own. */
+	if (a->input) {
 		shell_input_hold(a->input, false);
 	}
 }

@@ -174,9 +174,12 @@ def paint_until_sigterm(display, w, h, mode, change, fps):
     p = Painter(display, int(w), int(h), mode=mode, change=int(change), fps=int(fps))
     signal.signal(signal.SIGTERM, lambda *_: p.halt.set())
     print('painting', flush=True)
+    t0 = time.monotonic()
     p.run()  # returns at once unless mode is bench
     while not p.halt.wait(0.5):
         pass
+    t = time.monotonic() - t0
+    print(f'painted {p.frames} frames in {t:.1f} s: {p.frames / t:.1f} fps', flush=True)
     p.x.close()
 
 

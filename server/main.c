@@ -550,14 +550,15 @@ static int setup(struct app *app)
 		return r;
 	}
 
+	/* The info first: a console UI that attaches at once is greeted with it, not null. */
+	r = publish_info(app);
+	if (r < 0) {
+		return r;
+	}
 	r = control_new(app->control_path, on_command, greeting, app, &app->control, err,
 			sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
-		return r;
-	}
-	r = publish_info(app);
-	if (r < 0) {
 		return r;
 	}
 	log_info("ready: listening on port %u (%s), %zu address%s, control socket %s", app->port,

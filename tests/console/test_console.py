@@ -31,6 +31,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import consolevm as cv  # noqa: E402
 from consolevm import Failure, check, wait_until  # noqa: E402
 
+# vm.shell() captures what a command prints; the guest programs a test waits for in the
+# serial text write there instead
+SERIAL = '/dev/ttyS0'
 GUEST_BIN = '/usr/libexec/lifeline'
 # the text console's blinking cursor: one character cell (8x16 font), with room to spare
 CURSOR_CELL = (17, 33)
@@ -67,7 +70,7 @@ def kms_program(h, vm, c, console, args, size, what, while_running=None):
     picture at size (then while_running(), when given, checks more), then the text console
     again at the console's size once it exits."""
     mark = vm.mark()
-    vm.shell(f'{GUEST_BIN}/lifeline-kmstest {args} & echo $! >/tmp/kmstest.pid')
+    vm.shell(f'{GUEST_BIN}/lifeline-kmstest {args} >{SERIAL} 2>&1 & echo $! >/tmp/kmstest.pid')
     m = vm.expect(r'KMSTEST-READY mode=(\d+)x(\d+) .*cursor=(\w+)', 60, mark,
                   what='lifeline-kmstest up')
     check((int(m.group(1)), int(m.group(2))) == size,
@@ -114,7 +117,7 @@ def typed_command(h, vm, d, c):
 def pointer_to_libinput(h, vm, d, c, size):
     w, hh = size
     mark = vm.mark()
-    vm.shell(f'{GUEST_BIN}/lifeline-inputtest --size {w}x{hh} --seconds 300 & '
+    vm.shell(f'{GUEST_BIN}/lifeline-inputtest --size {w}x{hh} --seconds 300 >{SERIAL} 2>&1 & '
              'echo $! >/tmp/inputtest.pid')
     ready = vm.expect(r'INPUTTEST-READY', 60, mark, what='lifeline-inputtest ready')
     lines = vm.text(mark, ready.start()).splitlines()
@@ -307,7 +310,8 @@ def start_server_by_hand(h, vm, port, what):
     mark = vm.mark()
     vm.shell(f'lifeline-server --state-dir={state} --bind=0.0.0.0 --port-range={port} 2>&1 | '
              'tee /tmp/by-hand.log | while IFS= read -r l; do case $l in *" ready: "*) '
-             f'echo "BY-HAND-READY $(tr -d \'\\n\' <{state}/connection.json)";; esac; done & '
+             f'echo "BY-HAND-READY $(tr -d \'\\n\' <{state}/connection.json)";; esac; done '
+             f'>{SERIAL} 2>&1 & '
              'true')
     try:
         m = vm.expect(r'BY-HAND-READY (\{.*\})$', 60, mark, what=f'{what}: ready')
@@ -340,7 +344,7 @@ def scenario_dualhead(h):
                  want=lambda img: ((img.w, img.h) == size and cv.non_black(img) > 200 and
                                    not shows_pattern(img)))
     mark = vm.mark()
-    vm.shell(f'{GUEST_BIN}/lifeline-kmstest --connector 1 --mode 800x600 & '
+    vm.shell(f'{GUEST_BIN}/lifeline-kmstest --connector 1 --mode 800x600 >{SERIAL} 2>&1 & '
              'echo $! >/tmp/kmstest.pid')
     vm.expect(r'KMSTEST-READY mode=800x600 .*connector=1 ', 60, mark,
               what='lifeline-kmstest up on the second head')

@@ -142,3 +142,84 @@ class Guest:
 
     def stop(self):
         self.vm.stop()
+
+
+# What a US keyboard needs for each character: (xdotool key name, with Shift)
+_US_UNSHIFTED = {' ': 'space', '-': 'minus', '=': 'equal', '[': 'bracketleft',
+                 ']': 'bracketright', '\\': 'backslash', ';': 'semicolon', "'": 'apostrophe',
+                 ',': 'comma', '.': 'period', '/': 'slash', '`': 'grave'}
+_US_SHIFTED = {'!': '1', '@': '2', '#': '3', '$': '4', '%': '5', '^': '6', '&': '7', '*': '8',
+               '(': '9', ')': '0', '_': 'minus', '+': 'equal', '{': 'bracketleft',
+               '}': 'bracketright', '|': 'backslash', ':': 'semicolon', '"': 'apostrophe',
+               '<': 'comma', '>': 'period', '?': 'slash', '~': 'grave'}
+
+
+def us_key(ch):
+    """(key, shift) that types ch on a US layout."""
+    if ch.isascii() and (ch.islower() or ch.isdigit()):
+        return ch, False
+    if ch.isascii() and ch.isupper():
+        return ch.lower(), True
+    if ch == '\n':
+        return 'Return', False
+    if ch in _US_UNSHIFTED:
+        return _US_UNSHIFTED[ch], False
+    if ch in _US_SHIFTED:
+        return _US_SHIFTED[ch], True
+    raise ValueError('no US key for %r' % ch)
+
+
+class Typist:
+    """Key downs and ups as a fast person types them (times in seconds from the first key):
+    a key every 40-100 ms (about 14 a second), each held 40-130 ms, so the next key often goes
+    down before the last one is up; Shift goes down 15-45 ms before its key and comes up 5-60 ms
+    after that key went down, before or after the key itself comes up (overlapping Shift).
+    Never overlapped: a key with its next press ('oo' in 'bookkeeper'), and Shift with the next
+    unshifted key."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def schedule(self, text):
+        rng = self.rng
+        keys = [us_key(c) for c in text]
+        press = [0.0]
+        for _ in keys[1:]:
+            press.append(press[-1] + rng.uniform(0.040, 0.100))
+        events = []
+        shift_down_until = None     # when the Shift held for the previous key comes up
+        for i, (key, shift) in enumerate(keys):
+            nxt = press[i + 1] if i + 1 < len(keys) else press[i] + 1.0
+            up = press[i] + rng.uniform(0.040, 0.130)
+            again = [press[j] for j in range(i + 1, min(i + 4, len(keys))) if keys[j][0] == key]
+            if again:
+                up = min(up, again[0] - 0.012)
+            if shift:
+                if shift_down_until is None:
+                    # after the key before went down, which must not come out shifted
+                    t = press[i] - rng.uniform(0.015, 0.045)
+                    events.append((max(t, press[i - 1] + 0.005) if i else t, 'keydown',
+                                   'Shift_L'))
+                s_up = press[i] + rng.uniform(0.005, 0.060)
+                if i + 1 < len(keys) and keys[i + 1][1]:
+                    shift_down_until = s_up     # held on for the next capital
+                else:
+                    events.append((min(s_up, nxt - 0.010), 'keyup', 'Shift_L'))
+                    shift_down_until = None
+            events.append((press[i], 'keydown', key))
+            events.append((up, 'keyup', key))
+        t0 = min(t for t, _, _ in events)
+        events = sorted(((t - t0, a, k) for t, a, k in events), key=lambda e: e[0])
+        return events, (len(keys) - 1) / (press[-1] - press[0])
+
+    @staticmethod
+    def xdotool_args(events):
+        """One xdotool command line for the whole schedule (its own sleeps keep the times)."""
+        args, now = [], 0.0
+        for t, action, key in events:
+            if t - now > 0.0005:
+                args += ['sleep', '%.3f' % (t - now)]
+                now = t
+            # --delay 0: no extra 12 ms after each key (xdotool's default)
+            args += [action, '--delay', '0', key]
+        return args

@@ -48,6 +48,7 @@ class Run:
         self.t0 = time.monotonic()
         self.guest = None
         self.h = None
+        self.relay = None
 
     def log(self, msg):
         print('[%7.1f] %s' % (time.monotonic() - self.t0, msg), flush=True)
@@ -86,18 +87,34 @@ class Run:
             return img.count(HEADER_BG, box, tol=20) > 500
         self.guest.wait_screen(digits, 30, 'no large ticket digits on the screen')
 
-    def connect_client(self):
+    def connect_client(self, codec='lossless', relay=None):
+        """The real xfreerdp with the ticket and the pinned certificate; codec 'lossless'
+        (-gfx /bpp:32: planar bitmaps) or 'default' (xfreerdp's own choice: the graphics
+        pipeline with H.264). relay: (delay, jitter) in seconds puts a vmharness.DelayRelay
+        between the client and the forwarded port."""
         import harness
         self.h = harness.Harness()
         self.h.require_tools('Xvfb', 'xfreerdp', 'xdotool')
         d = self.h.xvfb(self.w + 64, self.h_px + 64)
         hp = self.guest.forward(self.port)
+        if relay:
+            self.relay = shellvm.vmharness.DelayRelay(hp, *relay)
+            hp = self.relay.port
         mark = self.guest.mark()
+        codec_args = {'lossless': ['-gfx', '/bpp:32'], 'default': []}[codec]
         self.client = self.h.client(d, argv=[
             'xfreerdp', '/v:127.0.0.1:%d' % hp, '/u:helpdesk', '/p:' + self.ticket,
-            '/cert:deny,fingerprint:sha256:' + self.fp, '/sec:nla', '-gfx', '/bpp:32',
-            '/timeout:60000'])
-        self.guest.wait_serial(r'remote in-use peer=', 240, after=mark)
+            '/cert:deny,fingerprint:sha256:' + self.fp, *codec_args, '/timeout:60000'])
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                self.guest.wait_serial(r'remote in-use peer=', 5, after=mark)
+                break
+            except shellvm.Failure:
+                # a client that gave up is a failure now, not after the whole timeout
+                if not self.client.alive() or time.monotonic() > deadline:
+                    raise shellvm.Failure('the client %s without a session (see its log)' % (
+                        'exited' if not self.client.alive() else 'is still'))
         self.client.wait_window(60)
         self.d = d
 
@@ -129,6 +146,8 @@ class Run:
     def cleanup(self, failed):
         if failed and self.guest:
             self.evidence()
+        if self.relay:
+            self.relay.close()
         if self.h:
             self.h.cleanup()
             if failed:
@@ -293,6 +312,106 @@ def scenario_crash_restart(r):
     r.client_click_tool('sysinfo')
 
 
+# What the helpdesk types: 246 characters with every kind of key a command line has (letters,
+# digits, shifted symbols, doubled letters as in 'bookkeeper', runs of capitals).
+HELPDESK_TEXT = ("Bookkeeper Anna's committee met at 10:45; coffee & cookies cost $12.50 + 7% tax "
+                 "~= $13.38! Mississippi balloons (33) {urgent} [p1] | C:\\Temp\\logs "
+                 "/var/log/*.log <ok>? \"quoted\" help-desk_2@example.com #4471 ^_^ "
+                 "aabbccddee 1122334455 `x` WORKS=100%")
+TYPING_RATE = 12.0      # keys a second, at least
+
+
+def client_types_like_a_person(r, text, rng):
+    """Type text in the client with key downs and ups as a fast person makes them (one xdotool
+    run under the client's Xvfb, XTEST, so xfreerdp sees real key events)."""
+    events, rate = shellvm.Typist(rng).schedule(text)
+    check(rate >= TYPING_RATE, 'the schedule types %.1f keys a second' % rate)
+    r.client.focus()
+    t0 = time.monotonic()
+    r.d.xdotool(*shellvm.Typist.xdotool_args(events), timeout=120)
+    took = time.monotonic() - t0
+    real = (len(text) - 1) / took if len(text) > 1 else rate
+    r.log('typed %d characters in %.1f s: %.1f keys a second (the schedule: %.1f)'
+          % (len(text), took, real, rate))
+    check(len(text) < 20 or real >= TYPING_RATE,
+          'xdotool typed only %.1f keys a second; the test wants %.0f' % (real, TYPING_RATE))
+
+
+def char_diff(want, got):
+    """Where got differs from want, as a list of readable edits."""
+    import difflib
+    out = []
+    ops = difflib.SequenceMatcher(None, want, got, autojunk=False).get_opcodes()
+    for op, a0, a1, b0, b1 in ops:
+        if op != 'equal':
+            out.append('%s at %d: %r -> %r (context %r)'
+                       % (op, a0, want[a0:a1], got[b0:b1], want[max(0, a0 - 12):a1 + 12]))
+    return out
+
+
+def helpdesk_typing(r, relay=None, append=''):
+    """Remote Connection at boot; the real xfreerdp connects with its default settings (the
+    graphics pipeline with H.264), opens the Shell tool with the keyboard (F1, 2) and types a
+    line of HELPDESK_TEXT into `cat >/tmp/typed` at a fast person's pace (key downs and ups
+    overlapping, Shift too). What arrived in the file must be exactly what was typed: no
+    repeated, lost or swapped characters."""
+    import random
+    seed = int(os.environ.get('LIFELINE_TYPING_SEED', random.randrange(1 << 30)))
+    r.log('typing seed %d (LIFELINE_TYPING_SEED=%d repeats it)' % (seed, seed))
+    rng = random.Random(seed)
+    check(len(HELPDESK_TEXT) >= 200, 'the text is only %d characters' % len(HELPDESK_TEXT))
+    r.boot(append='lifeline.remote=auto ' + append)
+    r.guest.wait_serial(r'lifeline-shell: view remote', 300)
+    r.wait_ticket(0)
+    r.connect_client(codec='default', relay=relay)
+    g = r.guest
+    mark = g.mark()
+    r.client.focus()
+    r.d.xdotool('key', 'F1')    # the tool list, from anywhere
+    r.d.xdotool('key', '2')     # Shell: a fresh pane
+    g.wait_serial(r'lifeline-shell: pane shell\n', 120, after=mark)
+    g.shell('rm -f /tmp/typed')
+    # The command that records what arrives goes in with xdotool's own quick press-release
+    # keys: a mistake in it would leave nothing to compare.
+    r.d.xdotool('type', '--delay', '100', 'cat >/tmp/typed')
+    r.d.xdotool('key', 'Return')
+    try:
+        g.shell('SECONDS=0; until pidof cat >/dev/null || [ $SECONDS -ge 60 ]; do sleep 0.2; '
+                'done; pidof cat', timeout=120)
+    except shellvm.Failure:
+        raise shellvm.Failure('`cat >/tmp/typed` typed in the client did not start cat')
+    client_types_like_a_person(r, HELPDESK_TEXT + '\n', rng)
+    # the end of the input (Ctrl-D): cat exits, and the file holds everything that arrived
+    r.d.xdotool('key', 'ctrl+d')
+    left = g.shell('SECONDS=0; while pidof cat >/dev/null && [ $SECONDS -lt 90 ]; do sleep 0.2; '
+                   'done; pidof cat && kill $(pidof cat); true', timeout=150)
+    got = g.shell('cat /tmp/typed')
+    want = HELPDESK_TEXT + '\n'
+    if left.strip():
+        r.log('Ctrl-D did not end cat; killed it (a last line without Return is lost)')
+    if got != want or left.strip():
+        r.log('typed:    %r' % want)
+        r.log('received: %r' % got)
+        for line in char_diff(want, got):
+            r.log('  ' + line)
+        raise shellvm.Failure('the guest received %d characters that differ from the %d typed '
+                              '(%d edits, listed above)'
+                              % (len(got), len(want), len(char_diff(want, got))))
+    r.log('the guest received exactly the %d typed characters' % len(want))
+
+
+def scenario_helpdesk_typing(r):
+    """A helpdesk types 200+ characters on the default codec at 12+ keys a second."""
+    helpdesk_typing(r)
+
+
+def scenario_helpdesk_typing_slow_link(r):
+    """The same over a link that delays each chunk 150 ms +- 100 ms each way. The connection
+    sequence takes some 20 round trips, more than the server's default 5 s handshake timeout
+    allows at 300 ms (and TCG's slow TLS): the boot gives it 60 s."""
+    helpdesk_typing(r, relay=(0.150, 0.100), append='lifeline.handshake-timeout=60s')
+
+
 SCENARIOS = {
     'boot': scenario_boot,
     'keymap-at-start': scenario_keymap_at_start,
@@ -305,6 +424,8 @@ SCENARIOS = {
     'view-only': scenario_view_only,
     'crash-restart': scenario_crash_restart,
     'busy-typing': scenario_busy_typing,
+    'helpdesk-typing': scenario_helpdesk_typing,
+    'helpdesk-typing-slow-link': scenario_helpdesk_typing_slow_link,
 }
 
 

@@ -24,10 +24,14 @@ Python 3 standard library only.  One `VM` is one qemu process:
 """
 
 import atexit
+import base64
 import codecs
+import hashlib
 import json
 import os
+import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -323,30 +327,66 @@ class VM:
         """Type TEXT on the serial line."""
         self.serial.sendall(text.encode())
 
-    _shell_seq = 0
+    # What a framed result looks like on the serial line: one line the guest prints after the
+    # command, between two markers that carry a fresh random nonce.  Everything inside is base64
+    # (no spaces, no newlines), so a line another writer puts in the middle (the kernel, the
+    # system's LIFELINE-* markers, the shell's announcements) breaks the frame instead of joining
+    # the output; the harness then asks for the same frame again.
+    _FRAME = (r'LLF-{n}-B (\d+) ([0-9a-f]{{32}}) ([A-Za-z0-9+/=]*) ([A-Za-z0-9+/=]*) '
+              r'LLF-{n}-E\n')
+    _OUT = '/run/.lifeline-test.out'
+    _ERR = '/run/.lifeline-test.err'
+
+    def _print_frame(self, nonce):
+        """Ask the guest to print the last command's frame: status, the md5 of the stdout
+        frame's text (one read of the file, so a background job still writing to it cannot
+        make them disagree), stdout and stderr.  The markers are assembled by printf, so the
+        echo of this line never matches."""
+        self.write(f'__llo=$(base64 -w0 {self._OUT}); '
+                   f"printf 'LLF-%s-B %d %s %s %s LLF-%s-E\\n' {nonce} \"$__llx\" "
+                   f'"$(printf %s "$__llo" | md5sum | cut -c1-32)" "$__llo" '
+                   f'"$(base64 -w0 {self._ERR})" {nonce}\n')
+
+    def shell_result(self, command, timeout=60):
+        """Run COMMAND in the guest's serial root shell, in that shell (cd and variables stay);
+        returns (status, stdout, stderr).
+
+        stdout and stderr come back framed (see _FRAME), so nothing else that is written to the
+        serial line can mix with them.  stdin is /dev/null.  A background job that COMMAND
+        starts writes into the same capture files: send what it prints to /dev/ttyS0 when a
+        test waits for it in the serial text."""
+        o, e = self._OUT, self._ERR
+        # a newline before the closing brace: COMMAND may end in '&' or a comment
+        self.write(f'{{ {command}\n}} >{o} 2>{e} </dev/null; __llx=$?\n')
+        what = f'`{command}`'
+        for attempt in range(4):
+            nonce = f'{secrets.token_hex(6)}{attempt}'
+            self._print_frame(nonce)
+            end = self.wait_for(rf'LLF-{nonce}-E\n', timeout, what)
+            with self.cond:
+                start = self.text.rfind(f'LLF-{nonce}-B ', 0, end.end())
+                frame = self.text[start:end.end()] if start != -1 else ''
+            m = re.fullmatch(self._FRAME.format(n=nonce), frame)
+            if m and hashlib.md5(m.group(3).encode()).hexdigest() == m.group(2):
+                out, err = (base64.b64decode(g).decode('utf-8', 'replace') for g in m.group(3, 4))
+                return int(m.group(1)), out, err
+            log(f'{self.name}: the result of {what} was broken by other output on the serial '
+                f'line; asking again: {frame[:200]!r}')
+        raise Failure(f'{self.name}: no intact result of {what} in 4 attempts')
 
     def shell(self, command, timeout=60):
-        """Run COMMAND in the guest's serial root shell; returns its output (status 0 only)."""
-        VM._shell_seq += 1
-        tag = f'LLX{os.getpid()}x{VM._shell_seq}'
-        # the markers are printed by the guest with a split string, so the echoed command line
-        # itself never matches
-        self.write(f"{command}; printf '%s %d\\n' '{tag}''-END' $?\n")
-        m = self.wait_for(re.escape(tag) + r'-END (\d+)', timeout, f'`{command}`')
-        with self.cond:
-            # the output starts after the echo of the command line and ends at the marker
-            echo = self.text.rfind("'-END' $?", 0, m.start())
-            out = self.text[self.text.find('\n', echo) + 1:m.start()]
-        check(m.group(1) == '0', f'{self.name}: `{command}` failed ({m.group(1)}): {out}')
+        """Run COMMAND in the guest's serial root shell; returns its stdout (status 0 only)."""
+        status, out, err = self.shell_result(command, timeout)
+        check(status == 0, f'{self.name}: `{command}` failed ({status}): {out}{err}')
         return out
 
     def hmp(self, command_line):
         """A human monitor command through QMP; returns its text."""
         return self.qmp.execute('human-monitor-command', **{'command-line': command_line})
 
-    def hostfwd_add(self, guest_port, guest_addr='', netdev='n0'):
-        """Forward 127.0.0.1:<a free port> to the guest's TCP port; returns the host port."""
-        rule = f'tcp:127.0.0.1:0-{guest_addr}:{guest_port}'
+    def hostfwd_add(self, guest_port, guest_addr='', netdev='n0', host_addr='127.0.0.1'):
+        """Forward HOST_ADDR:<a free port> to the guest's TCP port; returns the host port."""
+        rule = f'tcp:{host_addr}:0-{guest_addr}:{guest_port}'
         r = self.hmp(f'hostfwd_add {netdev} {rule}')
         # success is an empty string; errors come back as a successful return with text
         check(not r, f'{self.name}: hostfwd_add {rule}: {r.strip()}')
@@ -354,11 +394,11 @@ class VM:
         for line in table.splitlines():
             f = line.split()
             # Protocol[State] FD Source-Address Port Dest-Address Port RecvQ SendQ
-            if (len(f) >= 6 and f[0].startswith('TCP[HOST_FORWARD]') and f[2] == '127.0.0.1'
+            if (len(f) >= 6 and f[0].startswith('TCP[HOST_FORWARD]') and f[2] == host_addr
                     and f[5] == str(guest_port)):
                 port = int(f[3])
                 check(port != 0, f'{self.name}: the forward got no port: {line}')
-                log(f'{self.name}: 127.0.0.1:{port} -> guest port {guest_port}')
+                log(f'{self.name}: {host_addr}:{port} -> guest port {guest_port}')
                 return port
         raise Failure(f'{self.name}: no forward for guest port {guest_port} in:\n{table}')
 
@@ -439,6 +479,115 @@ class VM:
             self.dump_serial()
         self.stop()
         return False
+
+
+class DelayRelay:
+    """A TCP relay on 127.0.0.1 that delays what it carries, both ways: each chunk it reads is
+    sent on DELAY +- JITTER seconds (uniform) later, but never before the chunk read before it
+    (a stream keeps its order; jitter bunches the data, as on a real link).
+
+    For a client that should see a slow, jittery link to TARGET_PORT (on 127.0.0.1) where
+    `tc netem` is not available (the kernel has no sch_netem)."""
+
+    def __init__(self, target_port, delay, jitter, seed=None):
+        self.target = ('127.0.0.1', target_port)
+        self.delay, self.jitter = delay, jitter
+        self.rng = random.Random(seed)
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        self.lsock.bind(('127.0.0.1', 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self.closed = False
+        self.socks = []
+        self.threads = []
+        self.chunks = 0
+        self.max_delay = 0.0
+        self._spawn(self._accept)
+        log(f'relay 127.0.0.1:{self.port} -> 127.0.0.1:{target_port}, '
+            f'{delay * 1000:.0f} ms +- {jitter * 1000:.0f} ms each way')
+
+    def _spawn(self, fn, *args):
+        t = threading.Thread(target=fn, args=args, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(self.target, timeout=10)
+                u.settimeout(None)
+            except OSError:
+                c.close()
+                continue
+            for s in (c, u):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.socks.append(s)
+            self._pipe(c, u)
+            self._pipe(u, c)
+
+    def _pipe(self, src, dst):
+        cond = threading.Condition()
+        queue = []      # (due, bytes); None at the end of the stream
+
+        def reader():
+            last_due = 0.0
+            while True:
+                try:
+                    data = src.recv(65536)
+                except OSError:
+                    data = b''
+                with cond:
+                    if not data:
+                        queue.append(None)
+                        cond.notify()
+                        return
+                    d = max(0.0, self.rng.uniform(self.delay - self.jitter,
+                                                  self.delay + self.jitter))
+                    due = max(last_due, time.monotonic() + d)
+                    last_due = due
+                    self.chunks += 1
+                    self.max_delay = max(self.max_delay, d)
+                    queue.append((due, data))
+                    cond.notify()
+
+        def writer():
+            while True:
+                with cond:
+                    while not queue:
+                        cond.wait()
+                    item = queue[0]
+                    if item is not None:
+                        left = item[0] - time.monotonic()
+                        if left > 0:
+                            cond.wait(left)     # the delay itself, by design
+                            continue
+                    queue.pop(0)
+                if item is None:
+                    try:
+                        dst.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+                    return
+                try:
+                    dst.sendall(item[1])
+                except OSError:
+                    return
+        self._spawn(reader)
+        self._spawn(writer)
+
+    def close(self):
+        self.closed = True
+        for s in [self.lsock] + self.socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        log(f'relay: {self.chunks} chunks delayed, the longest by {self.max_delay * 1000:.0f} ms')
 
 
 def run(main):

@@ -224,9 +224,6 @@ static int set_remote_layout_locked(struct shell_input *in, const char *layout,
 	in->kbd[SHELL_SOURCE_REMOTE].keymap = km;
 	in->kbd[SHELL_SOURCE_REMOTE].state = st;
 	in->remote_own_keymap = own;
-	if (in->repeating && in->repeat_source == SHELL_SOURCE_REMOTE) {
-		in->repeating = false;
-	}
 	return r;
 }
 

@@ -424,7 +424,8 @@ static BOOL on_keyboard(rdpShadowSubsystem *base, rdpShadowClient *client, UINT1
 	r = keymap_translate(&sub->keys, (uint8_t)(code & 0xff), flags & KBD_FLAGS_EXTENDED,
 			     flags & KBD_FLAGS_EXTENDED1, down, &evcode);
 	pthread_mutex_unlock(&sub->key_lock);
-	if (r == 1) {
+	/* The marker is the text path's alone (on_unicode). */
+	if (r == 1 && evcode != TEXT_MARKER_KEY) {
 		input_key(sub->cfg->input, evcode, down);
 		kick(sub);
 	}

@@ -1177,7 +1177,12 @@ static void usage(FILE *f)
 		"  --hostname=NAME, --address=ADDR (repeat), --clock=EPOCH, --tz-offset=MIN\n"
 		"                         fixed header values (tests)\n"
 		"  --restore-vt[=PATH]    put the VT back in text mode and exit (for supervisors)\n"
-		"  -h, --help, -V, --version\n");
+		"  -h, --help, -V, --version\n\n"
+		"Keys: F1 the tool list; F12 ends the helpdesk's session and F11 switches\n"
+		"view-only (this computer's keyboard only). In a terminal pane Ctrl+Shift+V or\n"
+		"Shift+Insert pastes the helpdesk's clipboard text; a mouse selection (or OSC 52\n"
+		"from the program) goes to the helpdesk's clipboard. The helpdesk's keys are read\n"
+		"with the layout its client announces, and never repeated here.\n");
 }
 
 static int parse_size(const char *s, int *w, int *h)

@@ -10,11 +10,15 @@ Python 3 standard library only.  One `VM` is one qemu process:
         vm.screendump(os.path.join(workdir, 'screen.png'))
         vm.send_key('ctrl', 'alt', 'f2')
         out = vm.shell('uname -r')              # a command on the guest's serial shell
+        relay = DelayRelay(port, 0.150, 0.100)  # a slow, jittery link for a client
 
 - The accelerator is ${QEMU_ACCEL:-tcg}: KVM cannot be assumed (nested or PVM hosts hang).
 - The serial line is a unix socket that qemu waits on before it starts, so nothing the guest
   prints is lost; everything is copied to WORKDIR/NAME-serial.log and kept in memory for
   `wait_for` (regular expressions, bounded by a timeout; no fixed sleeps anywhere).
+- `shell()` gets a command's stdout, stderr and status back in one framed line (random nonce
+  markers around base64, checked by md5), so the kernel's and the system's own lines on the same
+  serial line never mix with them.
 - QMP is a second unix socket; `hmp()` runs monitor commands through it, and treats any
   non-empty answer of the commands that answer "" on success as an error.
 - User networking is `restrict=on`: the guest reaches nothing but qemu's DHCP/TFTP, and the

@@ -48,6 +48,8 @@ class Run:
         self.t0 = time.monotonic()
         self.guest = None
         self.h = None
+        self.d = None
+        self.hp = None
         self.relay = None
 
     def log(self, msg):
@@ -87,16 +89,28 @@ class Run:
             return img.count(HEADER_BG, box, tol=20) > 500
         self.guest.wait_screen(digits, 30, 'no large ticket digits on the screen')
 
-    def connect_client(self, codec='lossless', relay=None):
+    def client_display(self):
+        """The helpdesk's side, made once: the client's Xvfb and the host port forwarded to
+        the server's port in the guest."""
+        import harness
+        if not self.h:
+            self.h = harness.Harness()
+            self.h.require_tools('Xvfb', 'xfreerdp', 'xdotool')
+            self.d = self.h.xvfb(self.w + 64, self.h_px + 64)
+            self.hp = self.guest.forward(self.port)
+        return self.d, self.hp
+
+    def connect_client(self, codec='lossless', relay=None, extra=(), xkb=None):
         """The real xfreerdp with the ticket and the pinned certificate; codec 'lossless'
         (-gfx /bpp:32: planar bitmaps) or 'default' (xfreerdp's own choice: the graphics
         pipeline with H.264). relay: (delay, jitter) in seconds puts a vmharness.DelayRelay
-        between the client and the forwarded port."""
-        import harness
-        self.h = harness.Harness()
-        self.h.require_tools('Xvfb', 'xfreerdp', 'xdotool')
-        d = self.h.xvfb(self.w + 64, self.h_px + 64)
-        hp = self.guest.forward(self.port)
+        between the client and the forwarded port. extra: more xfreerdp arguments; xkb:
+        setxkbmap arguments for the client's X keyboard. Called again (after the client left),
+        it connects a new xfreerdp on the same display through the same forward."""
+        d, hp = self.client_display()
+        if xkb:
+            self.h.require_tools('setxkbmap')
+            d.run(['setxkbmap', *xkb])
         if relay:
             self.relay = shellvm.vmharness.DelayRelay(hp, *relay)
             hp = self.relay.port
@@ -104,7 +118,7 @@ class Run:
         codec_args = {'lossless': ['-gfx', '/bpp:32'], 'default': []}[codec]
         self.client = self.h.client(d, argv=[
             'xfreerdp', '/v:127.0.0.1:%d' % hp, '/u:helpdesk', '/p:' + self.ticket,
-            '/cert:deny,fingerprint:sha256:' + self.fp, *codec_args, '/timeout:60000'])
+            '/cert:deny,fingerprint:sha256:' + self.fp, *codec_args, *extra, '/timeout:60000'])
         deadline = time.monotonic() + 240
         while True:
             try:
@@ -116,7 +130,6 @@ class Run:
                     raise shellvm.Failure('the client %s without a session (see its log)' % (
                         'exited' if not self.client.alive() else 'is still'))
         self.client.wait_window(60)
-        self.d = d
 
     def client_click_tool(self, tool):
         x, y = tool_row_centre(self.w, self.h_px, TOOLS.index(tool))
@@ -412,6 +425,226 @@ def scenario_helpdesk_typing_slow_link(r):
     helpdesk_typing(r, relay=(0.150, 0.100), append='lifeline.handshake-timeout=60s')
 
 
+# helpdesk-layout-clipboard: what a German helpdesk types on a US console and the other way
+# round, the clipboard both ways and Unicode keyboard events, all on one boot.
+# The German client types every key that differs from US, AltGr ones too (no dead keys: ^ ` ´).
+LAYOUT_TEXT_DE = ("Grüße aus Köln: zy ZY yz äöü ÄÖÜ ß @ € # ' \" { } [ ] \\ | ~ < > "
+                  "Ärger über Öl: 42% & $5 (ok) = ja; a+b*c/d_e-f! Zürich?")
+# The US client on the German console: the keys whose places differ.
+LAYOUT_TEXT_US = ("zy ZY yz @ ; ' [ ] { } \\ | ~ ^ ` < > / ? : \" = + - _ # $ % & * ( ) "
+                  "Yes, zebra lazy-day: x@example.org [ok]; 'quoted' {braces}")
+COPY_TEXT = 'copied-from-the-guest äö €'
+UNICODE_TEXT = 'ünï-€-😀'
+
+
+def check_exact(r, what, want, got):
+    """Failure with the exact differences when got is not want."""
+    if got == want:
+        r.log('%s: exactly the %d characters' % (what, len(want)))
+        return
+    r.log('%s: want     %r' % (what, want))
+    r.log('%s: received %r' % (what, got))
+    for line in char_diff(want, got):
+        r.log('  ' + line)
+    raise shellvm.Failure('%s: %d characters arrived that differ from the %d wanted '
+                          '(%d edits, listed above)'
+                          % (what, len(got), len(want), len(char_diff(want, got))))
+
+
+def client_key(r, *keys):
+    r.client.focus()
+    r.d.xdotool('key', '--delay', '100', *keys)
+
+
+def client_open_shell(r):
+    """F1 (the tool list, from anywhere) and 2: a fresh Shell pane in front."""
+    mark = r.guest.mark()
+    client_key(r, 'F1', '2')
+    r.guest.wait_serial(r'lifeline-shell: pane shell\n', 120, after=mark)
+
+
+def client_types_text(r, text, delay_ms=70):
+    """xdotool type in the client: its own press-release keys, with AltGr and Shift as the
+    client's X layout needs them, faster than TYPING_RATE."""
+    r.client.focus()
+    t0 = time.monotonic()
+    r.d.xdotool('type', '--delay', str(delay_ms), text, timeout=120)
+    took = time.monotonic() - t0
+    r.log('typed %d characters in %.1f s (%.1f a second)' % (len(text), took, len(text) / took))
+    check(len(text) < 20 or len(text) / took >= TYPING_RATE,
+          'xdotool typed only %.1f characters a second' % (len(text) / took))
+
+
+def guest_wait(r, cond, what, seconds=60):
+    """Poll a shell condition in the guest (bounded); Failure names what did not happen."""
+    try:
+        r.guest.shell('SECONDS=0; until %s || [ $SECONDS -ge %d ]; do sleep 0.2; done; %s'
+                      % (cond, seconds, cond), timeout=seconds + 60)
+    except shellvm.Failure:
+        raise shellvm.Failure(what)
+
+
+def cat_in_client(r, path, text, local_keys=()):
+    """`cat >PATH` typed in the client's Shell pane, TEXT typed there, Return, then the local
+    keys (qemu send-key, with LOCAL_KEYS = (qcodes, the line they type)) once the helpdesk's
+    line is in the file, Ctrl-D; what the file holds must be exactly what was typed."""
+    g = r.guest
+    g.shell('rm -f %s' % path)
+    r.client.focus()
+    r.d.xdotool('type', '--delay', '100', 'cat >%s' % path)
+    r.d.xdotool('key', 'Return')
+    guest_wait(r, 'pidof cat >/dev/null', '`cat >%s` typed in the client did not start cat'
+               % path)
+    client_types_text(r, text)
+    client_key(r, 'Return')
+    want = text + '\n'
+    if local_keys:
+        qcodes, line = local_keys
+        # the helpdesk's line first (cat writes each line as it comes)
+        guest_wait(r, '[ "$(wc -c <%s)" -ge %d ]' % (path, len(want.encode())),
+                   'the helpdesk\'s line did not reach %s' % path, 90)
+        for q in qcodes:
+            g.send_key(q)
+        g.send_key('ret')
+        want += line + '\n'
+    client_key(r, 'ctrl+d')
+    left = g.shell('SECONDS=0; while pidof cat >/dev/null && [ $SECONDS -lt 90 ]; do '
+                   'sleep 0.2; done; pidof cat && kill $(pidof cat); true', timeout=150)
+    if left.strip():
+        r.log('Ctrl-D did not end cat; killed it (a last line without Return is lost)')
+    check_exact(r, path, want, g.shell('cat %s' % path))
+    check(not left.strip(), 'Ctrl-D typed in the client did not end cat')
+
+
+def client_pastes(r, want_bytes, attempts=10):
+    """Ctrl+Shift+V and Return at once in the client; the shell holds Return until the paste
+    is in. The client tells the server about a new X clipboard owner on its own time: a paste
+    that finds no text yet (the Return runs an empty line) is tried again."""
+    for attempt in range(attempts):
+        mark = r.guest.mark()
+        r.client.focus()
+        r.d.xdotool('key', '--delay', '0', 'ctrl+shift+v', 'Return')
+        m = r.guest.wait_serial(r'lifeline-shell: paste (bytes=(\d+)|error=(\S+))', 60,
+                                after=mark)
+        if m.group(2):
+            check(int(m.group(2)) == want_bytes, 'the paste brought %s bytes, not the %d on '
+                  'the client\'s clipboard' % (m.group(2), want_bytes))
+            return
+        check(m.group(3) in ('empty', 'no-text', 'no-channel', 'timeout'),
+              'the paste failed: %s' % m.group(0))
+        r.log('paste attempt %d: %s; again' % (attempt + 1, m.group(3)))
+        time.sleep(1)
+    raise shellvm.Failure('no paste in %d attempts' % attempts)
+
+
+def helpdesk_connects(r, kbd, layout):
+    """xfreerdp (default codec) with /kbd:KBD on an X keyboard of LAYOUT; the shell must read
+    the helpdesk's keys with LAYOUT."""
+    mark = r.guest.mark()
+    r.connect_client(codec='default', extra=['/kbd:' + kbd], xkb=['-layout', layout])
+    m = r.guest.wait_serial(r'lifeline-shell: remote keyboard layout=(\S*) variant=(.*)\n',
+                            60, after=mark)
+    check(m.group(1, 2) == (layout, ''), 'the shell took the helpdesk\'s layout as %r'
+          % (m.group(0),))
+
+
+def wait_client_left(r):
+    mark = r.guest.mark()
+    r.client.stop()
+    r.guest.wait_serial(r'lifeline-shell: remote waiting ticket=', 120, after=mark)
+
+
+def scenario_helpdesk_layout_clipboard(r):
+    """One boot (Remote Connection at boot, console US), the real xfreerdp on its default
+    codec, the Shell pane opened by the helpdesk:
+    1. a German client (X layout de, /kbd:0x407) types umlauts, z/y, AltGr symbols into
+       `cat`: the file holds exactly that; the console is switched to German with the Keyboard
+       layout tool (OSC 777), a US client (/kbd:0x409) types the keys whose places differ, and
+       local keys follow the German layout: exact again;
+    2. Ctrl+Shift+V, Return pastes the client's X clipboard (xclip) and runs it;
+    3. OSC 52 from a program in the pane reaches the client's X clipboard;
+    4. after xfreerdp left, rdp-text-client types a command as Unicode keyboard events."""
+    import random
+    import harness
+    from test_clipboard import XClip
+    tag = '%08x' % random.randrange(1 << 32)
+    r.boot(append='lifeline.remote=auto')
+    r.guest.wait_serial(r'lifeline-shell: view remote', 300)
+    r.wait_ticket(0)
+    g = r.guest
+
+    # the clipboard is the client's before it connects: it announces it at once
+    d, hp = r.client_display()
+    r.h.require_tools('xclip', 'setxkbmap')
+    paste_cmd = ("echo 'pasted-OK-%s' \"dq: \\\"in\\\" 'sq'\" "
+                 "'sym: <>|;&{}[]()*?~^%%$#@!=+,.:\\' $((6*7)) 'äöü €' "
+                 "'C:\\Temp\\logs' >/tmp/pasted" % tag)
+    paste_out = ("pasted-OK-%s dq: \"in\" 'sq' sym: <>|;&{}[]()*?~^%%$#@!=+,.:\\ 42 äöü € "
+                 "C:\\Temp\\logs\n" % tag)
+    check(len(paste_cmd) >= 100, 'the paste command is only %d characters' % len(paste_cmd))
+    clip = XClip(r.h, d)
+    clip.set(paste_cmd)
+
+    # 1a. German helpdesk, US console
+    helpdesk_connects(r, '0x407', 'de')
+    client_open_shell(r)
+    cat_in_client(r, '/tmp/layout', LAYOUT_TEXT_DE)
+
+    # 2. paste and run at once
+    g.shell('rm -f /tmp/pasted')
+    client_pastes(r, len(paste_cmd.encode()))
+    guest_wait(r, '[ -s /tmp/pasted ]', 'the pasted command did not write /tmp/pasted')
+    check_exact(r, '/tmp/pasted', paste_out, g.shell('cat /tmp/pasted'))
+
+    # 3. OSC 52 from the pane to the client's clipboard
+    mark = g.mark()
+    client_types_text(r, "printf '\\e]52;c;%%s\\a' \"$(printf %%s '%s' | base64 -w0)\""
+                      % COPY_TEXT)
+    client_key(r, 'Return')
+    g.wait_serial(r'lifeline-shell: copy osc52 bytes=%d\n' % len(COPY_TEXT.encode()), 60,
+                  after=mark)
+    last = [None]
+
+    def copied():
+        last[0] = clip.get()
+        return last[0] == COPY_TEXT
+    try:
+        harness.wait_until(copied, 30, 'the copy on the client\'s clipboard', interval=0.2)
+    except harness.Failure:
+        check_exact(r, 'the client\'s clipboard', COPY_TEXT, last[0] or '')
+        raise
+    r.log('the client\'s X clipboard holds exactly %r' % COPY_TEXT)
+
+    # 1b. the console becomes German (the Keyboard layout tool), a US helpdesk
+    mark = g.mark()
+    client_key(r, 'F1', '5')
+    g.wait_serial(r'lifeline-shell: pane keyboard\n', 120, after=mark)
+    client_types_text(r, 'de')
+    client_key(r, 'Return')
+    g.wait_serial(r'lifeline-shell: keymap de\n', 60, after=mark)
+    wait_client_left(r)
+    helpdesk_connects(r, '0x409', 'us')
+    client_open_shell(r)
+    # qemu's y and z keys are the US places: the German console swaps them
+    cat_in_client(r, '/tmp/layout2', LAYOUT_TEXT_US, local_keys=(['y', 'z'], 'zy'))
+
+    # 4. Unicode keyboard events, the Shell pane still in front
+    wait_client_left(r)
+    exe = os.environ.get('RDP_TEXT_CLIENT', '')
+    check(os.access(exe, os.X_OK), 'RDP_TEXT_CLIENT=%r is not an executable' % exe)
+    g.shell('rm -f /tmp/uni')
+    p = r.h.spawn('rdp-text-client', [
+        exe, '--host', '127.0.0.1', '--port', str(hp), '--user', 'helpdesk',
+        '--password', r.ticket, '--sha256', r.fp, '--text', 'echo %s >/tmp/uni' % UNICODE_TEXT,
+        '--key-after', '0x1c', '--delay-ms', '70'],
+        env={'HOME': r.h.tmp, 'XDG_CONFIG_HOME': os.path.join(r.h.tmp, 'xdg-text')})
+    rc = p.wait(240)
+    r.log('rdp-text-client exit %d: %s' % (rc, p.output().strip()))
+    check(rc == 0, 'rdp-text-client failed (exit %d)' % rc)
+    guest_wait(r, '[ -s /tmp/uni ]', 'the command typed as Unicode did not write /tmp/uni')
+    check_exact(r, '/tmp/uni', UNICODE_TEXT + '\n', g.shell('cat /tmp/uni'))
+
+
 SCENARIOS = {
     'boot': scenario_boot,
     'keymap-at-start': scenario_keymap_at_start,
@@ -426,6 +659,7 @@ SCENARIOS = {
     'busy-typing': scenario_busy_typing,
     'helpdesk-typing': scenario_helpdesk_typing,
     'helpdesk-typing-slow-link': scenario_helpdesk_typing_slow_link,
+    'helpdesk-layout-clipboard': scenario_helpdesk_layout_clipboard,
 }
 
 

@@ -554,6 +554,115 @@ def wait_client_left(r):
     r.guest.wait_serial(r'lifeline-shell: remote waiting ticket=', 120, after=mark)
 
 
+def pane_grid(w, h, in_session=True):
+    """Where a pane's text sits (recovery-shell/layout.c, render.c): the content rectangle
+    under the tabs (above the session banner when a helpdesk is in), a padding of unit/2, and
+    room for the "finished" line (2 units) under the grid. Returns (x0, y0, text width, text
+    height) of the text area."""
+    u, list_w, header_h = layout(w, h)
+    banner_h = u * 3 if in_session else 0
+    content_y, content_h = header_h + u * 2, h - header_h - banner_h - u * 2
+    pad = u // 2
+    return list_w + pad, content_y + pad, w - list_w - 2 * pad, content_h - 2 * pad - u * 2
+
+
+def cell_size(avail, cells, what):
+    """The whole-pixel cell size that divides AVAIL into CELLS (the shell's grid is
+    avail // cell): the font's metrics are the shell's, the grid tells them."""
+    fit = [c for c in range(1, avail + 1) if avail // c == cells]
+    check(len(fit) == 1, 'the pane\'s %d %s in %d pixels leave the cell size %s, not one'
+          % (cells, what, avail, fit or 'impossible'))
+    return fit[0]
+
+
+def ink(img, box, bg):
+    """Pixels in box that are not the pane's background (text)."""
+    x0, y0, x1, y1 = box
+    return sum(1 for y in range(y0, y1) for x in range(x0, x1)
+               if sum(abs(a - b) for a, b in zip(img.pixel(x, y), bg)) > 90)
+
+
+def client_selects(r, clip, tag):
+    """In the Shell pane, a known line at a known row between brackets; the helpdesk drags the
+    left button from the first to the last character inside the brackets (xdotool under the
+    client's Xvfb). libtsm selects both end cells (inclusive) and drops the line break, so the
+    shell must copy exactly the text, and the client's X clipboard must hold exactly it."""
+    import harness
+    g = r.guest
+    text = 'SELECT-ME-%s' % tag
+    row, col = 2, 1  # "row 0", "row 1", then "[TEXT]": the text from column 1
+    g.shell('rm -f /tmp/selgrid')
+    client_types_text(r, "printf '\\033[H\\033[2Jrow 0\\nrow 1\\n[%s]\\n'; "
+                      "stty size >/tmp/selgrid" % text)
+    client_key(r, 'Return')
+    guest_wait(r, '[ -s /tmp/selgrid ]', 'the line to select was not printed in the pane')
+    rows, cols = (int(v) for v in g.shell('cat /tmp/selgrid').split())
+    x0, y0, tw, th = pane_grid(r.w, r.h_px)
+    cw, ch = cell_size(tw, cols, 'columns'), cell_size(th, rows, 'rows')
+    r.log('pane grid %dx%d at (%d,%d), cell %dx%d' % (cols, rows, x0, y0, cw, ch))
+
+    def cell_box(c0, c1, rw):
+        return x0 + c0 * cw, y0 + rw * ch, x0 + c1 * cw, y0 + (rw + 1) * ch
+
+    def line_there(img):
+        bg = img.pixel(x0 + (cols - 1) * cw + cw // 2, y0 + row * ch + ch // 2)
+        return (ink(img, cell_box(col, col + len(text), row), bg) > 3 * len(text) and
+                ink(img, cell_box(col + len(text) + 2, cols - 1, row), bg) == 0 and
+                ink(img, cell_box(0, 5, 1), bg) > 10 and
+                ink(img, cell_box(6, cols - 1, 1), bg) == 0)
+    g.wait_screen(line_there, 30, 'the line to select is not where the pane geometry puts it '
+                  '(row %d, columns %d-%d)' % (row, col, col + len(text) - 1))
+
+    def centre(c):
+        return x0 + c * cw + cw // 2, y0 + row * ch + ch // 2
+    first, last = centre(col), centre(col + len(text) - 1)
+    mark = g.mark()
+    win = r.client.window
+    r.client.focus()
+    r.d.xdotool('mousemove', '--window', win, *first)
+    r.d.xdotool('mousedown', 1)
+    r.d.xdotool('mousemove', '--window', win, *centre(col + len(text) // 2))
+    r.d.xdotool('mousemove', '--window', win, *last)
+    r.d.xdotool('mouseup', 1)
+    r.log('dragged from %r to %r (cells %d-%d of row %d)' % (first, last, col,
+                                                              col + len(text) - 1, row))
+
+    def evidence(why, got):
+        img = g.screendump()
+        copies = [ln for ln in g.serial[mark:].splitlines() if 'lifeline-shell: copy' in ln]
+        r.log('selection: screendump %s' % img.path)
+        r.log('selection: announced %r' % (copies,))
+        r.log('selection: xclip -o returned %r' % (got,))
+        raise shellvm.Failure('%s: want %r, the client\'s clipboard holds %r, announced %r '
+                              '(screendump %s)' % (why, text, got, copies, img.path))
+    try:
+        m = g.wait_serial(r'lifeline-shell: copy selection bytes=(\d+)([^\n]*)\n', 60,
+                          after=mark)
+    except shellvm.Failure:
+        evidence('no `copy selection` on the serial line within 60 s', clip.get())
+    last_got = [None]
+
+    def copied():
+        last_got[0] = clip.get()
+        return last_got[0] == text
+    if int(m.group(1)) != len(text.encode()) or m.group(2):
+        # what did arrive, once the client has it (bounded)
+        try:
+            harness.wait_until(lambda: copied() or last_got[0] != COPY_TEXT, 15,
+                               'a new clipboard', interval=0.2)
+        except harness.Failure:
+            pass
+        evidence('the shell copied %s bytes%s, not the %d of the selected text'
+                 % (m.group(1), m.group(2), len(text.encode())), last_got[0])
+    try:
+        harness.wait_until(copied, 30, 'the selection on the client\'s clipboard',
+                           interval=0.2)
+    except harness.Failure:
+        evidence('the client\'s clipboard did not hold the selection within 30 s',
+                 last_got[0])
+    r.log('the client\'s X clipboard holds exactly the selection %r' % text)
+
+
 def scenario_helpdesk_layout_clipboard(r):
     """One boot (Remote Connection at boot, console US), the real xfreerdp on its default
     codec, the Shell pane opened by the helpdesk:
@@ -562,7 +671,8 @@ def scenario_helpdesk_layout_clipboard(r):
        layout tool (OSC 777), a US client (/kbd:0x409) types the keys whose places differ, and
        local keys follow the German layout: exact again;
     2. Ctrl+Shift+V, Return pastes the client's X clipboard (xclip) and runs it;
-    3. OSC 52 from a program in the pane reaches the client's X clipboard;
+    3. OSC 52 from a program in the pane reaches the client's X clipboard, and so does a
+       text the helpdesk selects with the mouse (a left-drag over known cells);
     4. after xfreerdp left, rdp-text-client types a command as Unicode keyboard events."""
     import random
     import harness
@@ -614,6 +724,9 @@ def scenario_helpdesk_layout_clipboard(r):
         check_exact(r, 'the client\'s clipboard', COPY_TEXT, last[0] or '')
         raise
     r.log('the client\'s X clipboard holds exactly %r' % COPY_TEXT)
+
+    # 3b. a mouse selection in the pane to the client's clipboard
+    client_selects(r, clip, '%08d' % random.randrange(10 ** 8))
 
     # 1b. the console becomes German (the Keyboard layout tool), a US helpdesk
     mark = g.mark()

@@ -27,6 +27,7 @@
 #include "host.h"
 #include "input.h"
 #include "layout.h"
+#include "paste.h"
 #include "remote.h"
 #include "render.h"
 #include "state.h"
@@ -753,25 +754,11 @@ static void type_text(struct app *a, const char *text, size_t len)
 
 	while (p < end) {
 		uint32_t cp;
-		size_t n;
+		int n = shell_utf8_decode(p, (size_t)(end - p), &cp);
 
-		if (*p < 0x80) {
-			cp = *p, n = 1;
-		} else if ((*p & 0xe0) == 0xc0) {
-			cp = *p & 0x1f, n = 2;
-		} else if ((*p & 0xf0) == 0xe0) {
-			cp = *p & 0x0f, n = 3;
-		} else if ((*p & 0xf8) == 0xf0) {
-			cp = *p & 0x07, n = 4;
-		} else {
+		if (n < 0) {
 			p++;
 			continue;
-		}
-		if ((size_t)(end - p) < n) {
-			break;
-		}
-		for (size_t i = 1; i < n; i++) {
-			cp = (cp << 6) | (p[i] & 0x3f);
 		}
 		p += n;
 		/* Control characters come as keys (Enter, Tab) from any sane client. */

@@ -122,36 +122,41 @@ int shell_base64_decode(const char *in, size_t len, unsigned char *out, size_t *
 	return 0;
 }
 
+int shell_utf8_decode(const unsigned char *s, size_t n, uint32_t *ret)
+{
+	unsigned char c = n > 0 ? s[0] : 0;
+	size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			      (c & 0xf8) == 0xf0 ? 4 : 0;
+	uint32_t cp;
+
+	if (n == 0 || k == 0 || n < k) {
+		return -EILSEQ;
+	}
+	cp = k == 1 ? c : c & (0x7f >> k);
+	for (size_t j = 1; j < k; j++) {
+		if ((s[j] & 0xc0) != 0x80) {
+			return -EILSEQ;
+		}
+		cp = (cp << 6) | (s[j] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		return -EILSEQ;
+	}
+	*ret = cp;
+	return (int)k;
+}
+
 static bool valid_utf8(const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
-		unsigned char c = s[i];
-		size_t k;
 		uint32_t cp;
+		int k = shell_utf8_decode(s + i, len - i, &cp);
 
-		if (c == 0) {
+		if (k < 0 || cp == 0) {
 			return false;
 		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		k = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-		if (k == 0 || len - i < k) {
-			return false;
-		}
-		cp = c & (0x7f >> k);
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80) {
-				return false;
-			}
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-			return false;
-		}
-		i += k;
+		i += (size_t)k;
 	}
 	return true;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Pasted text as a program in a terminal expects typed text: line ends become CR (LF and CRLF
@@ -55,3 +56,7 @@ void shell_osc52_scanner_free(struct shell_osc52_scanner *s);
 /* Strict base64 (RFC 4648, padding optional at the very end). 0 or -EINVAL; out has room for
  * len * 3 / 4 bytes. */
 int shell_base64_decode(const char *in, size_t len, unsigned char *out, size_t *ret_len);
+
+/* One UTF-8 sequence at s (n bytes available) into *cp: its length (1-4), or -EILSEQ for an
+ * invalid, overlong, surrogate or out-of-range one. */
+int shell_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);

@@ -47,7 +47,7 @@ int clip_text_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
 	return (int)len;
 }
 
-static size_t utf8_encode(uint32_t c, char *out)
+size_t clip_text_utf8_encode(uint32_t c, char out[4])
 {
 	if (c < 0x80) {
 		out[0] = (char)c;
@@ -105,7 +105,7 @@ int clip_text_from_utf16le(const uint8_t *data, size_t len, size_t max, char **r
 		} else if (c >= 0xd800 && c <= 0xdfff) {
 			c = REPLACEMENT;
 		}
-		n = utf8_encode(c, enc);
+		n = clip_text_utf8_encode(c, enc);
 		if (out_len + n > max) {
 			free(out);
 			return -EFBIG;

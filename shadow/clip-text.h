@@ -32,3 +32,6 @@ int clip_text_to_utf16le(const char *text, size_t len, size_t max, uint8_t **ret
  * -EILSEQ for an invalid, overlong, surrogate or out-of-range sequence (then skip one byte).
  */
 int clip_text_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+
+/* Encodes code point c (at most 0x10ffff) as UTF-8 into out; returns its length (1-4). */
+size_t clip_text_utf8_encode(uint32_t c, char out[4]);

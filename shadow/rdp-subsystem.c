@@ -22,6 +22,7 @@
 #include <winpr/thread.h>
 
 #include "capture.h"
+#include "clip-text.h"
 #include "rdp-clipboard.h"
 #include "frame-pacer.h"
 #include "input.h"
@@ -432,34 +433,6 @@ static BOOL on_keyboard(rdpShadowSubsystem *base, rdpShadowClient *client, UINT1
 	return TRUE;
 }
 
-/* One code point as UTF-8 into out[5]; false for what is not a character. */
-static bool utf8_encode(uint32_t cp, char out[5])
-{
-	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-		return false;
-	}
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		out[1] = '\0';
-	} else if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		out[2] = '\0';
-	} else if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		out[3] = '\0';
-	} else {
-		out[0] = (char)(0xf0 | (cp >> 18));
-		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[3] = (char)(0x80 | (cp & 0x3f));
-		out[4] = '\0';
-	}
-	return true;
-}
-
 /* Characters the client sends as text (xfreerdp +unicode, on-screen keyboards, IMEs): the
  * shell types them, in their place among the keys thanks to the marker key. */
 static BOOL on_unicode(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16 flags, UINT16 code)
@@ -486,7 +459,12 @@ static BOOL on_unicode(rdpShadowSubsystem *base, rdpShadowClient *client, UINT16
 	}
 	sub->high_surrogate = 0;
 	pthread_mutex_unlock(&sub->key_lock);
-	if (!utf8_encode(cp, utf8) || !h->text(h->userdata, client, utf8)) {
+	/* A lone or unpaired surrogate half, or NUL, is not a character. */
+	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
+		return TRUE;
+	}
+	utf8[clip_text_utf8_encode(cp, utf8)] = '\0';
+	if (!h->text(h->userdata, client, utf8)) {
 		return TRUE;
 	}
 	input_key(sub->cfg->input, TEXT_MARKER_KEY, true);

@@ -381,7 +381,8 @@ class VM:
     def shell(self, command, timeout=60):
         """Run COMMAND in the guest's serial root shell; returns its stdout (status 0 only)."""
         status, out, err = self.shell_result(command, timeout)
-        check(status == 0, f'{self.name}: `{command}` failed ({status}): {out}{err}')
+        check(status == 0, f'{self.name}: `{command}` failed ({status}); stdout: {out!r}; '
+              f'stderr: {err!r}')
         return out
 
     def hmp(self, command_line):

@@ -321,6 +321,9 @@ static SECURITY_STATUS ntlm_hash_cb(void *arg, const SEC_WINNT_AUTH_IDENTITY *id
 	}
 	memcpy(hash, a.v2hash, 16);
 	explicit_bzero(a.v2hash, sizeof(a.v2hash));
+	/* The ticket is proven: the rest of the connection sequence may take as long as a slow
+	 * link needs (some 20 round trips); the handshake timeout is for strangers. */
+	mark_authenticated(srv, peer->context);
 	return 1;
 }
 
@@ -338,7 +341,11 @@ static bool hook_authenticate(void *userdata, void *client, const char *peer, co
 {
 	struct rdp_server *srv = userdata;
 
-	return session_authenticate(srv->session, peer, user, tls_check, (void *)password) == 0;
+	if (session_authenticate(srv->session, peer, user, tls_check, (void *)password) < 0) {
+		return false;
+	}
+	mark_authenticated(srv, client);
+	return true;
 }
 
 static bool hook_client_connect(void *userdata, void *client, const char *peer, const char *user,

@@ -503,19 +503,11 @@ static bool is_paste_key(const struct shell_key *k)
 	       (mods == SHELL_MOD_SHIFT && k->keysym == XKB_KEY_Insert);
 }
 
-static void arm_paste_wait(struct app *a, bool on)
-{
-	struct itimerspec its = { .it_value = { on ? PASTE_WAIT_MS / 1000 : 0,
-					       on ? (PASTE_WAIT_MS % 1000) * 1000000L : 0 } };
-
-	timerfd_settime(a->pastefd, 0, &its, NULL);
-}
-
 /* The helpdesk's keys typed after the paste key waited (shell_input_hold) for the paste. */
 static void end_paste_wait(struct app *a)
 {
 	a->paste_pending = false;
-	arm_paste_wait(a, false);
+	arm_timer(a->pastefd, 0, 0);
 	/* Holds count: a text marker waiting too keeps its own. */
 	if (a->input) {
 		shell_input_hold(a->input, false);
@@ -543,7 +535,7 @@ static void start_paste(struct app *a, struct pane_term *p)
 	}
 	a->paste_pending = true;
 	a->paste_pane = p->id;
-	arm_paste_wait(a, true);
+	arm_timer(a->pastefd, PASTE_WAIT_MS, 0);
 	if (a->input) {
 		shell_input_hold(a->input, true);
 	}
@@ -776,14 +768,6 @@ static void type_text(struct app *a, const char *text, size_t len)
 	}
 }
 
-static void arm_text_wait(struct app *a, bool on)
-{
-	struct itimerspec its = { .it_value = { on ? TEXT_WAIT_MS / 1000 : 0,
-					       on ? (TEXT_WAIT_MS % 1000) * 1000000L : 0 } };
-
-	timerfd_settime(a->textfd, 0, &its, NULL);
-}
-
 static char *pop_text(struct app *a)
 {
 	char *t;
@@ -816,7 +800,7 @@ static void drop_texts(struct app *a)
 	}
 	if (a->awaiting_text) {
 		a->awaiting_text = false;
-		arm_text_wait(a, false);
+		arm_timer(a->textfd, 0, 0);
 		shell_input_hold(a->input, false);
 	}
 }
@@ -834,7 +818,7 @@ static void text_arrived(struct app *a, struct shell_control_event *ev)
 	if (a->awaiting_text) {
 		/* The marker was first; its keys wait behind it in the input module. */
 		a->awaiting_text = false;
-		arm_text_wait(a, false);
+		arm_timer(a->textfd, 0, 0);
 		type_and_free(a, pop_text(a));
 		shell_input_hold(a->input, false);
 	}
@@ -852,7 +836,7 @@ static void on_text_marker(void *data)
 	}
 	if (!a->awaiting_text) {
 		a->awaiting_text = true;
-		arm_text_wait(a, true);
+		arm_timer(a->textfd, TEXT_WAIT_MS, 0);
 		shell_input_hold(a->input, true);
 	}
 }

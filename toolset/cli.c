@@ -1,0 +1,170 @@
+#include "cli.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool cli_common_option(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_SYSTEM:
+		c->system = arg;
+		return true;
+	case CLI_OPT_JSON:
+		c->json = true;
+		return true;
+	case CLI_OPT_YES:
+		c->yes = true;
+		return true;
+	case CLI_OPT_PASSPHRASE_STDIN:
+		c->passphrase_stdin = true;
+		return true;
+	case CLI_OPT_HELP:
+		c->help = true;
+		return true;
+	}
+	return false;
+}
+
+int cli_usage(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "lifeline %s: ", c->tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'lifeline %s --help'.\n", c->tool);
+	return CLI_USAGE;
+}
+
+int cli_fail(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "lifeline %s: error: ", c->tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+void cli_say(const struct cli *c, const char *fmt, ...)
+{
+	FILE *f = c->json ? stderr : stdout;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+char *cli_read_line(size_t max)
+{
+	char *buf = malloc(max + 1);
+	size_t len = 0;
+	if (!buf) {
+		return NULL;
+	}
+	/* byte by byte: what follows the line stays in stdin for the next reader */
+	for (;;) {
+		char ch;
+		ssize_t n = read(0, &ch, 1);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			if (len == 0) {
+				free(buf);
+				return NULL;
+			}
+			break;
+		}
+		if (ch == '\n') {
+			break;
+		}
+		if (len < max) {
+			buf[len++] = ch;
+		}
+	}
+	if (len > 0 && buf[len - 1] == '\r') {
+		len--;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+bool cli_confirm(const struct cli *c, const char *question, bool *refused)
+{
+	if (c->yes) {
+		return true;
+	}
+	if (!c->tty) {
+		*refused = true;
+		return false;
+	}
+	printf("%s [y/N] ", question);
+	fflush(stdout);
+	char *answer = cli_read_line(64);
+	bool yes = answer && (strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
+			      strcasecmp(answer, "yes") == 0);
+	free(answer);
+	return yes;
+}
+
+int cli_read_secrets(struct cli *c)
+{
+	if (!c->passphrase_stdin || c->passphrase) {
+		return CLI_OK;
+	}
+	c->passphrase = cli_read_line(1024);
+	if (!c->passphrase) {
+		return cli_usage(c, "--passphrase-stdin: no passphrase on standard input");
+	}
+	return CLI_OK;
+}
+
+int cli_pick_system(struct cli *c, const struct systems_system **ret)
+{
+	char why[256];
+	int r = cli_read_secrets(c);
+	if (r != CLI_OK) {
+		return r;
+	}
+	if (!c->discovered) {
+		struct systems_opts o = { .passphrase = c->passphrase };
+		int e = systems_discover(&c->systems, &o);
+		if (e < 0) {
+			return cli_fail(c, "cannot look for installed systems: %s", strerror(-e));
+		}
+		c->discovered = true;
+	}
+	int e = systems_select(&c->systems, c->system, ret, why, sizeof(why));
+	if (e < 0) {
+		return c->system || e == -EINVAL ? cli_usage(c, "%s", why) : cli_fail(c, "%s", why);
+	}
+	return CLI_OK;
+}
+
+void cli_print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+void cli_free(struct cli *c)
+{
+	if (c->passphrase) {
+		explicit_bzero(c->passphrase, strlen(c->passphrase));
+		free(c->passphrase);
+		c->passphrase = NULL;
+	}
+	systems_free(&c->systems);
+}

@@ -1,0 +1,461 @@
+/*
+ * Locksmith: the local accounts of an installed system; a new password (hashed by the system's own
+ * chpasswd and PAM configuration), unlocking (the '!' lock, an expired account or password,
+ * faillock tallies) and membership of the sudo group.
+ */
+#include "accounts.h"
+#include "audit.h"
+#include "run.h"
+#include "target.h"
+#include "tools.h"
+#include "tui.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+	"Usage: lifeline locksmith [--list] [--system ID] [--json]\n"
+	"       lifeline locksmith --user NAME [--password-stdin] [--unlock] [--sudo] [--yes]\n"
+	"\n"
+	"Lists the local accounts of an installed system, or changes one:\n"
+	"  --user NAME          the account to change\n"
+	"  --password-stdin     set a new password, read from a line of standard input (after\n"
+	"                       the passphrase line when --passphrase-stdin is also given); the\n"
+	"                       system's own chpasswd hashes it\n"
+	"  --unlock             remove the password lock ('!'), clear the account's expiry date,\n"
+	"                       renew an expired password and reset failed-login counters\n"
+	"  --sudo               add the account to the group that may use sudo (sudo or wheel)\n"
+	"  --list               list the accounts (the default)\n"
+	"On a terminal without these, Locksmith asks what to do.\n"
+	"\n"
+	"Options:\n" CLI_COMMON_HELP;
+
+enum {
+	OPT_USER = CLI_OPT_FIRST_TOOL,
+	OPT_PASSWORD_STDIN,
+	OPT_UNLOCK,
+	OPT_SUDO,
+	OPT_LIST,
+};
+
+struct request {
+	const char *user;
+	char *password;
+	bool unlock, sudo;
+};
+
+static long today(void)
+{
+	return (long)(time(NULL) / 86400);
+}
+
+static int load_accounts(const char *root, struct accounts *a)
+{
+	char *p = NULL, *s = NULL, *g = NULL;
+	int e = util_read_in_root(root, "/etc/passwd", UTIL_TEXT_MAX, &p, NULL);
+	if (e < 0) {
+		return e;
+	}
+	util_read_in_root(root, "/etc/shadow", UTIL_TEXT_MAX, &s, NULL);
+	util_read_in_root(root, "/etc/group", UTIL_TEXT_MAX, &g, NULL);
+	accounts_parse(a, p, s, g, today());
+	free(p);
+	free(s);
+	free(g);
+	return 0;
+}
+
+static bool shown(const struct accounts_entry *e)
+{
+	return e->uid == 0 || (e->uid >= 1000 && e->uid < 60000);
+}
+
+static void state_text(const struct accounts_entry *e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s%s", e->locked ? "locked " : "",
+		 e->no_password ? "no-password " : "", e->expired ? "account-expired " : "",
+		 e->password_expired ? "password-expired " : "", e->admin ? "sudo " : "");
+	size_t n = strlen(buf);
+	if (n && buf[n - 1] == ' ') {
+		buf[n - 1] = '\0';
+	}
+	if (!*buf) {
+		snprintf(buf, size, "ok");
+	}
+}
+
+static int list(struct cli *c, const struct systems_system *sys, const struct accounts *a)
+{
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "system", json_object_new_string(sys->id));
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < a->n; i++) {
+			const struct accounts_entry *e = &a->e[i];
+			if (!shown(e)) {
+				continue;
+			}
+			struct json_object *u = json_object_new_object();
+			json_object_object_add(u, "name", json_object_new_string(e->name));
+			json_object_object_add(u, "uid", json_object_new_int64((int64_t)e->uid));
+			json_object_object_add(u, "login", json_object_new_boolean(e->login));
+			json_object_object_add(u, "locked", json_object_new_boolean(e->locked));
+			json_object_object_add(u, "no_password", json_object_new_boolean(e->no_password));
+			json_object_object_add(u, "expired", json_object_new_boolean(e->expired));
+			json_object_object_add(u, "password_expired",
+					       json_object_new_boolean(e->password_expired));
+			json_object_object_add(u, "sudo", json_object_new_boolean(e->admin));
+			json_object_array_add(arr, u);
+		}
+		json_object_object_add(o, "accounts", arr);
+		cli_print_json(o);
+		return CLI_OK;
+	}
+	printf("Accounts of %s (%s):\n", sys->id, sys->name);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct accounts_entry *e = &a->e[i];
+		char st[128];
+		if (!shown(e)) {
+			continue;
+		}
+		state_text(e, st, sizeof(st));
+		printf("  %-16s uid %-6lu %s\n", e->name, e->uid, st);
+	}
+	return CLI_OK;
+}
+
+static int reset_faillock(struct cli *c, const struct target *t, const char *user)
+{
+	/* pam_faillock keeps one file per user; on disk only when its dir is not the tmpfs default */
+	static const char *const dirs[] = { "/var/lib/faillock", "/var/run/faillock" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char rel[256];
+		const char *base;
+		snprintf(rel, sizeof(rel), "%s/%s", dirs[i], user);
+		int dfd = util_open_parent_in_root(t->root, rel, &base);
+		if (dfd < 0) {
+			continue;
+		}
+		if (unlinkat(dfd, base, 0) == 0) {
+			cli_say(c, "Removed the failed-login tally %s.", rel);
+		}
+		close(dfd);
+	}
+	return 0;
+}
+
+static int apply(struct cli *c, const struct systems_system *sys, struct request *q)
+{
+	char why[256], question[256];
+	struct target *t;
+	struct accounts a;
+	bool refused = false;
+	snprintf(question, sizeof(question), "Change the account %s of %s (%s%s%s)?", q->user, sys->id,
+		 q->password ? "new password " : "", q->unlock ? "unlock " : "", q->sudo ? "sudo" : "");
+	if (!cli_confirm(c, question, &refused)) {
+		if (refused) {
+			return cli_usage(c, "this changes the system: give --yes (no terminal to ask on)");
+		}
+		cli_say(c, "Nothing changed.");
+		return CLI_FAIL;
+	}
+	int e = target_open(&c->systems, sys, TARGET_RW | TARGET_CHROOT, &t, why, sizeof(why));
+	if (e < 0) {
+		return cli_fail(c, "%s", why);
+	}
+	int rc = CLI_OK;
+	if (load_accounts(t->root, &a) < 0) {
+		rc = cli_fail(c, "%s has no readable /etc/passwd", sys->id);
+		goto out;
+	}
+	const struct accounts_entry *acc = accounts_find(&a, q->user);
+	if (!acc) {
+		rc = cli_fail(c, "%s has no account '%s' (see 'lifeline locksmith --list')", sys->id,
+			      q->user);
+		goto out;
+	}
+	if (q->sudo && !a.admin_group[0]) {
+		rc = cli_fail(c, "%s has no sudo or wheel group", sys->id);
+		goto out;
+	}
+	if (q->unlock && !q->password) {
+		/* without a new password, the old hash must be usable once the lock is gone */
+		char *shadow = NULL;
+		bool no_hash = false;
+		util_read_in_root(t->root, "/etc/shadow", UTIL_TEXT_MAX, &shadow, NULL);
+		char *tmp = shadow ? accounts_unlock_shadow(shadow, q->user, today(), false, &no_hash) :
+				     NULL;
+		free(tmp);
+		free(shadow);
+		if (no_hash) {
+			rc = cli_fail(c, "'%s' has no password to unlock; set one with --password-stdin",
+				      q->user);
+			goto out;
+		}
+	}
+	static const char *const files[] = { "/etc/shadow", "/etc/passwd", "/etc/group",
+					     "/etc/gshadow" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		e = audit_backup(t, "locksmith", files[i], NULL, 0);
+		if (e < 0) {
+			rc = cli_fail(c, "cannot keep a copy of %s: %s", files[i], strerror(-e));
+			goto out;
+		}
+	}
+	if (q->password) {
+		size_t len = strlen(q->user) + strlen(q->password) + 3;
+		char *line = malloc(len);
+		snprintf(line, len, "%s:%s\n", q->user, q->password);
+		const char *argv[] = { "chpasswd", NULL };
+		struct run_spec spec = { .argv = argv, .root = t->root, .input = line,
+					 .input_len = strlen(line), .capture = true, .merge = true };
+		struct run_result r = { 0 };
+		e = run(&spec, &r);
+		explicit_bzero(line, len);
+		free(line);
+		if (e < 0 || r.status != 0) {
+			rc = cli_fail(c, "the system's chpasswd failed (status %d): %s", r.status,
+				      r.out ? util_strip(r.out) : strerror(-e));
+			run_result_clear(&r);
+			goto out;
+		}
+		run_result_clear(&r);
+		cli_say(c, "New password set for %s.", q->user);
+		audit_record(t, sys->id, "locksmith", "new password for %s", q->user);
+	}
+	if (q->unlock) {
+		char *shadow = NULL;
+		bool no_hash = false;
+		e = util_read_in_root(t->root, "/etc/shadow", UTIL_TEXT_MAX, &shadow, NULL);
+		char *fixed = e == 0 ? accounts_unlock_shadow(shadow, q->user, today(),
+							     acc->password_expired, &no_hash) :
+				       NULL;
+		free(shadow);
+		if (!fixed) {
+			rc = cli_fail(c, "%s has no /etc/shadow entry for '%s'", sys->id, q->user);
+			goto out;
+		}
+		e = util_write_in_root(t->root, "/etc/shadow", fixed, strlen(fixed), 0640);
+		explicit_bzero(fixed, strlen(fixed));
+		free(fixed);
+		if (e < 0) {
+			rc = cli_fail(c, "cannot write /etc/shadow: %s", strerror(-e));
+			goto out;
+		}
+		/* the file had root:shadow; the new one keeps that group */
+		const char *chgrp[] = { "chgrp", "shadow", "/etc/shadow", NULL };
+		struct run_spec spec = { .argv = chgrp, .root = t->root, .capture = true };
+		struct run_result r = { 0 };
+		run(&spec, &r);
+		run_result_clear(&r);
+		reset_faillock(c, t, q->user);
+		cli_say(c, "Unlocked %s: no password lock, no expiry date%s.", q->user,
+			acc->password_expired ? ", password renewed" : "");
+		audit_record(t, sys->id, "locksmith", "unlocked %s (lock, expiry%s, failed logins)",
+			     q->user, acc->password_expired ? ", password age" : "");
+	}
+	if (q->sudo) {
+		if (acc->admin) {
+			cli_say(c, "%s is already in the %s group.", q->user, a.admin_group);
+		} else {
+			const char *argv[] = { "usermod", "-a", "-G", a.admin_group, q->user, NULL };
+			struct run_spec spec = { .argv = argv, .root = t->root, .capture = true,
+						 .merge = true };
+			struct run_result r = { 0 };
+			e = run(&spec, &r);
+			if (e < 0 || r.status != 0) {
+				rc = cli_fail(c, "usermod failed (status %d): %s", r.status,
+					      r.out ? util_strip(r.out) : strerror(-e));
+				run_result_clear(&r);
+				goto out;
+			}
+			run_result_clear(&r);
+			cli_say(c, "%s may use sudo again (group %s).", q->user, a.admin_group);
+			audit_record(t, sys->id, "locksmith", "added %s to group %s", q->user,
+				     a.admin_group);
+		}
+	}
+out:
+	target_close(t);
+	return rc;
+}
+
+static int interactive(struct cli *c, const struct systems_system *sys, struct request *q)
+{
+	struct target *t;
+	struct accounts a;
+	char why[256];
+	if (target_open(&c->systems, sys, 0, &t, why, sizeof(why)) < 0) {
+		return cli_fail(c, "%s", why);
+	}
+	int e = load_accounts(t->root, &a);
+	target_close(t);
+	if (e < 0) {
+		return cli_fail(c, "%s has no readable /etc/passwd", sys->id);
+	}
+	const char *items[ACCOUNTS_MAX];
+	char labels[ACCOUNTS_MAX][128];
+	size_t idx[ACCOUNTS_MAX], n = 0;
+	for (size_t i = 0; i < a.n; i++) {
+		char st[96];
+		if (!shown(&a.e[i])) {
+			continue;
+		}
+		state_text(&a.e[i], st, sizeof(st));
+		snprintf(labels[n], sizeof(labels[n]), "%-16s %s", a.e[i].name, st);
+		items[n] = labels[n];
+		idx[n++] = i;
+	}
+	char text[256];
+	snprintf(text, sizeof(text), "Accounts of %s. Choose the one to repair.", sys->name);
+	int k = tui_choose("Locksmith", text, items, n);
+	if (k < 0) {
+		return CLI_OK;
+	}
+	const struct accounts_entry *acc = &a.e[idx[k]];
+	static const char *const actions[] = { "Set a new password", "Unlock the account",
+					       "Set a new password and unlock",
+					       "Allow sudo (administrator)" };
+	int act = tui_choose("Locksmith", acc->name, actions, 4);
+	if (act < 0) {
+		return CLI_OK;
+	}
+	q->user = acc->name;
+	q->unlock = act == 1 || act == 2;
+	q->sudo = act == 3;
+	if (act == 0 || act == 2) {
+		for (;;) {
+			char *p1 = tui_entry("Locksmith", "New password:", true);
+			if (!p1) {
+				return CLI_OK;
+			}
+			char *p2 = tui_entry("Locksmith", "The same password again:", true);
+			bool same = p2 && strcmp(p1, p2) == 0 && *p1;
+			if (p2) {
+				explicit_bzero(p2, strlen(p2));
+				free(p2);
+			}
+			if (same) {
+				q->password = p1;
+				break;
+			}
+			explicit_bzero(p1, strlen(p1));
+			free(p1);
+			tui_show("Locksmith", "The two passwords differ (or are empty). Try again.");
+		}
+	}
+	c->yes = true; /* the dialogs were the question */
+	int rc = apply(c, sys, q);
+	tui_pause();
+	return rc;
+}
+
+int tool_locksmith(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+		{ "unlock", no_argument, NULL, OPT_UNLOCK },
+		{ "sudo", no_argument, NULL, OPT_SUDO },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ 0 },
+	};
+	struct request q = { 0 };
+	bool want_list = false, password_stdin = false;
+	int o;
+	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (cli_common_option(c, o, optarg)) {
+			continue;
+		}
+		switch (o) {
+		case OPT_USER:
+			q.user = optarg;
+			break;
+		case OPT_PASSWORD_STDIN:
+			password_stdin = true;
+			break;
+		case OPT_UNLOCK:
+			q.unlock = true;
+			break;
+		case OPT_SUDO:
+			q.sudo = true;
+			break;
+		case OPT_LIST:
+			want_list = true;
+			break;
+		default:
+			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (c->help) {
+		fputs(help, stdout);
+		return CLI_OK;
+	}
+	if (optind < argc) {
+		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	}
+	bool change = password_stdin || q.unlock || q.sudo;
+	if (change && !q.user) {
+		return cli_usage(c, "--password-stdin, --unlock and --sudo need --user NAME");
+	}
+	if (q.user && !change) {
+		return cli_usage(c, "--user needs --password-stdin, --unlock or --sudo");
+	}
+	if (q.user && !accounts_valid_name(q.user)) {
+		return cli_usage(c, "'%.40s' is not a valid user name", q.user);
+	}
+	if (change && want_list) {
+		return cli_usage(c, "--list does not go with a change");
+	}
+	int r = cli_read_secrets(c);
+	if (r != CLI_OK) {
+		return r;
+	}
+	if (password_stdin) {
+		q.password = cli_read_line(4096);
+		if (!q.password || !*q.password) {
+			free(q.password);
+			return cli_usage(c, "--password-stdin: no password on standard input");
+		}
+	}
+	const struct systems_system *sys;
+	r = cli_pick_system(c, &sys);
+	if (r != CLI_OK) {
+		goto out;
+	}
+	if (sys->kind != SYSTEMS_LINUX) {
+		r = cli_fail(c, "%s is a Windows installation; Locksmith for Windows is not here yet",
+			     sys->id);
+		goto out;
+	}
+	if (!change) {
+		if (c->tty && !want_list && !c->json) {
+			r = interactive(c, sys, &q);
+			goto out;
+		}
+		struct target *t;
+		struct accounts a;
+		char why[256];
+		if (target_open(&c->systems, sys, 0, &t, why, sizeof(why)) < 0) {
+			r = cli_fail(c, "%s", why);
+			goto out;
+		}
+		int e = load_accounts(t->root, &a);
+		target_close(t);
+		r = e < 0 ? cli_fail(c, "%s has no readable /etc/passwd", sys->id) : list(c, sys, &a);
+		goto out;
+	}
+	r = apply(c, sys, &q);
+out:
+	if (q.password) {
+		explicit_bzero(q.password, strlen(q.password));
+		free(q.password);
+	}
+	return r;
+}

@@ -97,6 +97,21 @@ bool systems_os_release_value(const char *text, const char *key, char *out, size
 }
 
 /* Reads /sys/class/block/NAME/ATTR. */
+/* A crypttab or dm name we are willing to pass on: letters, digits, - _ . */
+static bool dm_name_ok(const char *n)
+{
+	if (!*n || strlen(n) > 60) {
+		return false;
+	}
+	for (const char *p = n; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.')) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool read_sys(const char *name, const char *attr, char *out, size_t size)
 {
 	char path[PATH_MAX];
@@ -497,8 +512,55 @@ static int lowest(const struct systems *s, int i, struct systems_system *sys, in
 	return found;
 }
 
+/*
+ * A LUKS volume we opened is called lifeline-luks-*; the system's initramfs tools find it only
+ * under the name its /etc/crypttab gives it, so it is renamed to that name.
+ */
+static void crypttab_names(struct systems *s, const char *root)
+{
+	char *text = NULL;
+	if (util_read_in_root(root, "/etc/crypttab", 65536, &text, NULL) < 0) {
+		return;
+	}
+	for (char *line = text; line && *line;) {
+		char *end = strchr(line, '\n');
+		if (end) {
+			*end = '\0';
+		}
+		char name[64], source[128];
+		if (line[0] != '#' && sscanf(line, "%63s %127s", name, source) == 2 &&
+		    dm_name_ok(name)) {
+			int luks = systems_find_source(s, source);
+			for (size_t i = 0; luks >= 0 && i < s->n_devs; i++) {
+				struct systems_dev *d = &s->devs[i];
+				char slave[PATH_MAX];
+				snprintf(slave, sizeof(slave), "/sys/class/block/%s/slaves/%s", d->name,
+					 s->devs[luks].name);
+				if (!util_startswith(d->path, "/dev/mapper/lifeline-luks-") ||
+				    access(slave, F_OK) != 0) {
+					continue;
+				}
+				char target[96];
+				snprintf(target, sizeof(target), "/dev/mapper/%s", name);
+				if (access(target, F_OK) == 0) {
+					break;
+				}
+				const char *argv[] = { "dmsetup", "rename", d->path + 12, name, NULL };
+				struct run_result r = { 0 };
+				if (run_capture(argv, &r) == 0 && r.status == 0) {
+					snprintf(d->path, sizeof(d->path), "%s", target);
+				}
+				run_result_clear(&r);
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	free(text);
+}
+
 static void describe_linux(struct systems *s, struct systems_system *sys, const char *root)
 {
+	crypttab_names(s, root);
 	fstab_scan(root, fstab_boot_entry, &(struct fstab_boot){ s, sys });
 	if (sys->esp >= 0) {
 		if (exists_in(root, "/usr/lib/grub/x86_64-efi")) {

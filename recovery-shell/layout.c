@@ -26,7 +26,8 @@ void shell_layout_compute(struct shell_layout *l, int width, int height,
 {
 	int u = shell_layout_unit(width, height);
 	int header_h = u * 5 / 2;
-	int banner_h = shell_state_in_session(st) ? u * 3 : 0;
+	int banner_max = u * 3;
+	int banner_h = shell_state_in_session(st) ? banner_max : 0;
 	int list_w = u * 16;
 	int body_y = header_h;
 	int body_h = height - header_h - banner_h;
@@ -45,9 +46,18 @@ void shell_layout_compute(struct shell_layout *l, int width, int height,
 		(struct shell_rect){ list_w, body_y + tabs_h, width - list_w, body_h - tabs_h };
 
 	l->n_tools = st->n_tools < SHELL_LAYOUT_MAX_TOOLS ? st->n_tools : SHELL_LAYOUT_MAX_TOOLS;
+	/* Rows of three units, closer together when that many do not fit between the list's
+	 * heading and its key hint. Measured with the session banner on, so that a row stays
+	 * where it was when a session starts or ends (the helpdesk may be aiming at it). */
+	int row_h = u * 3;
+
+	if (l->n_tools && (height - header_h - banner_max - u * 3) / (int)l->n_tools < row_h) {
+		row_h = (height - header_h - banner_max - u * 3) / (int)l->n_tools;
+	}
+	l->tool_row_h = row_h;
 	for (size_t i = 0; i < l->n_tools; i++) {
-		l->tool_rows[i] = (struct shell_rect){ u / 2, body_y + u + (int)i * u * 3,
-						       list_w - u, u * 3 - u / 4 };
+		l->tool_rows[i] = (struct shell_rect){ u / 2, body_y + u + (int)i * row_h,
+						       list_w - u, row_h - u / 4 };
 	}
 
 	size_t n_tabs = st->n_panes + (st->remote_tab ? 1 : 0);

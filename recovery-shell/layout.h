@@ -29,6 +29,8 @@ struct shell_layout {
 	struct shell_rect content;
 	struct shell_rect tool_rows[SHELL_LAYOUT_MAX_TOOLS];
 	size_t n_tools;
+	/* Distance between two tool rows: three units, less when the list is long. */
+	int tool_row_h;
 	/* Tab strip: the Remote Connection tab (index -1) then one per pane. */
 	struct shell_rect tab_rects[SHELL_MAX_PANES + 1];
 	int tab_index[SHELL_MAX_PANES + 1];

@@ -342,7 +342,9 @@ static void draw_header(struct shell_render *r, const struct shell_state *st,
 static void draw_list(struct shell_render *r, const struct shell_state *st,
 		      const struct shell_layout *l)
 {
-	int u = l->unit;
+	int u = l->unit, row_h = l->tool_row_h;
+	/* Titles get a little smaller when the rows are closer than three units. */
+	double title_px = row_h * 0.38 < u * 0.95 ? row_h * 0.38 : u * 0.95;
 
 	fill(r, &l->list, c_list_bg);
 	text(r, "TOOLS", u, l->list.y + u / 5, l->list.w - 2 * u, u * 0.6, TEXT_BOLD, c_text_dim);
@@ -366,11 +368,15 @@ static void draw_list(struct shell_render *r, const struct shell_state *st,
 				cairo_fill(r->cr);
 			}
 		}
-		snprintf(num, sizeof(num), "%zu", i + 1);
-		text(r, num, rc->x + u / 3, rc->y + u / 3, u, u * 0.8, TEXT_BOLD, c_text_dim);
-		text(r, t->title, rc->x + u * 3 / 2, rc->y + u / 4, rc->w - u * 2, u * 0.95,
+		/* Digits 1-9 open a tool from the list (state.c); later rows have no number. */
+		if (i < 9) {
+			snprintf(num, sizeof(num), "%zu", i + 1);
+			text(r, num, rc->x + u / 3, rc->y + row_h / 9, u, u * 0.8, TEXT_BOLD,
+			     c_text_dim);
+		}
+		text(r, t->title, rc->x + u * 3 / 2, rc->y + row_h / 12, rc->w - u * 2, title_px,
 		     TEXT_BOLD, t->kind == SHELL_TOOL_REMOTE ? c_focus : c_text);
-		text(r, t->description, rc->x + u * 3 / 2, rc->y + u * 3 / 2, rc->w - u * 2,
+		text(r, t->description, rc->x + u * 3 / 2, rc->y + row_h / 2, rc->w - u * 2,
 		     u * 0.62, 0, c_text_dim);
 	}
 	/* A hint at the bottom: how to get around without a mouse. */

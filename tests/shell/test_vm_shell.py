@@ -35,12 +35,23 @@ def layout(w, h):
     return u, min(u * 16, w // 3), u * 5 // 2
 
 
+TOOLS = ['remote', 'shell', 'network', 'sysinfo', 'locksmith', 'fsck', 'bootrepair', 'fstab',
+         'services', 'logs', 'systems', 'keyboard', 'reboot', 'poweroff']
+
+
 def tool_row_centre(w, h, index):
     u, list_w, header_h = layout(w, h)
-    return list_w // 2, header_h + u + index * u * 3 + (u * 3 - u // 4) // 2
+    # rows of three units, closer when they do not fit above the banner and the key hint
+    row_h = min(u * 3, (h - header_h - u * 3 - u * 3) // len(TOOLS))
+    return list_w // 2, header_h + u + index * row_h + (row_h - u // 4) // 2
 
 
-TOOLS = ['remote', 'shell', 'network', 'sysinfo', 'keyboard', 'reboot', 'poweroff']
+def tool_keys(tool):
+    """Keys that open `tool` from anywhere: F1, then its digit, or End and Up to it."""
+    i = TOOLS.index(tool)
+    if i < 9:
+        return ['F1', str(i + 1)]
+    return ['F1', 'End'] + ['Up'] * (len(TOOLS) - 1 - i) + ['Return']
 
 
 class Run:
@@ -730,7 +741,7 @@ def scenario_helpdesk_layout_clipboard(r):
 
     # 1b. the console becomes German (the Keyboard layout tool), a US helpdesk
     mark = g.mark()
-    client_key(r, 'F1', '5')
+    client_key(r, *tool_keys('keyboard'))
     g.wait_serial(r'lifeline-shell: pane keyboard\n', 120, after=mark)
     client_types_text(r, 'de')
     client_key(r, 'Return')

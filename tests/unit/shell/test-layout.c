@@ -46,6 +46,40 @@ START_TEST(regions_tile_the_screen)
 }
 END_TEST
 
+/* Every tool has a row above the list's key hint (two units at its bottom), also with the
+ * session banner on, and no row moves when the banner comes or goes. */
+START_TEST(tool_rows_fit_and_stay)
+{
+	static const int sizes[][2] = {
+		{ 1024, 768 }, { 800, 600 }, { 1280, 1024 }, { 1920, 1080 }, { 3840, 2160 }
+	};
+	struct shell_state st;
+	struct shell_layout off, on;
+
+	test_state_init(&st);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		int w = sizes[s][0], h = sizes[s][1];
+
+		st.phase = SHELL_REMOTE_OFF;
+		shell_layout_compute(&off, w, h, &st);
+		st.phase = SHELL_REMOTE_IN_USE;
+		shell_layout_compute(&on, w, h, &st);
+		ck_assert_uint_eq(on.n_tools, st.n_tools);
+		/* two lines of text need at least two units */
+		ck_assert_int_ge(on.tool_row_h, on.unit * 2);
+		for (size_t i = 0; i < on.n_tools; i++) {
+			ck_assert_int_eq(on.tool_rows[i].y, off.tool_rows[i].y);
+			ck_assert_int_le(on.tool_rows[i].y + on.tool_rows[i].h,
+					 on.list.y + on.list.h - on.unit * 2);
+			if (i) {
+				ck_assert_int_ge(on.tool_rows[i].y,
+						 on.tool_rows[i - 1].y + on.tool_rows[i - 1].h);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(hit_tools_tabs_buttons)
 {
 	struct shell_state st;
@@ -115,6 +149,7 @@ Suite *test_suite(void)
 
 	tcase_add_test(tc, unit_scales_with_screen);
 	tcase_add_test(tc, regions_tile_the_screen);
+	tcase_add_test(tc, tool_rows_fit_and_stay);
 	tcase_add_test(tc, hit_tools_tabs_buttons);
 	tcase_add_test(tc, many_tabs_fit);
 	suite_add_tcase(s, tc);

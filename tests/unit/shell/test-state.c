@@ -1,5 +1,9 @@
 /* The UI state driven by synthetic keys, clicks and control events: no devices, no sockets. */
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "shell-test.h"
 
 #define NOW 1700000000
@@ -73,15 +77,22 @@ static void in_session(struct shell_state *st)
 
 START_TEST(tool_list_has_the_issue_tools)
 {
-	static const char *ids[] = { "remote",   "shell",  "network", "sysinfo",
-				     "keyboard", "reboot", "poweroff" };
+	static const char *ids[] = { "remote",  "shell",      "network", "sysinfo",  "locksmith",
+				     "fsck",    "bootrepair", "fstab",   "services", "logs",
+				     "systems", "keyboard",   "reboot",  "poweroff" };
+	const char *dir = getenv("SHELL_TOOLS_DIR");
+	char path[1024];
 	size_t n;
 	const struct shell_tool *t = shell_tools_builtin(&n);
 
 	ck_assert_uint_eq(n, sizeof(ids) / sizeof(ids[0]));
+	ck_assert_ptr_nonnull(dir);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_str_eq(t[i].id, ids[i]);
 		ck_assert_int_eq(t[i].kind, i == 0 ? SHELL_TOOL_REMOTE : SHELL_TOOL_PROGRAM);
+		/* each program is there, named after its id (recovery-shell/tools/) */
+		snprintf(path, sizeof(path), "%s/%s", dir, t[i].id);
+		ck_assert_msg(i == 0 || access(path, X_OK) == 0, "no program %s", path);
 	}
 	ck_assert(t[test_tool("shell")].flags & SHELL_TOOL_RESPAWN);
 	ck_assert(t[test_tool("keyboard")].flags & SHELL_TOOL_SETS_KEYMAP);

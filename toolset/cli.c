@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "tui.h"
 #include "util.h"
 
 #include <errno.h>
@@ -144,6 +145,24 @@ int cli_pick_system(struct cli *c, const struct systems_system **ret)
 			return cli_fail(c, "cannot look for installed systems: %s", strerror(-e));
 		}
 		c->discovered = true;
+	}
+	if (!c->system && c->tty && !c->json && c->systems.n_sys > 1) {
+		/* on a terminal, several systems: ask which one */
+		const char *items[64];
+		char labels[64][160];
+		size_t n = c->systems.n_sys < 64 ? c->systems.n_sys : 64;
+		for (size_t i = 0; i < n; i++) {
+			const struct systems_system *y = &c->systems.sys[i];
+			snprintf(labels[i], sizeof(labels[i]), "%-20s %-34.34s %s", y->id, y->name,
+				 c->systems.devs[y->root].path);
+			items[i] = labels[i];
+		}
+		int k = tui_choose("Installed systems", "Choose the system to work on.", items, n);
+		if (k < 0) {
+			return CLI_FAIL;
+		}
+		*ret = &c->systems.sys[k];
+		return CLI_OK;
 	}
 	int e = systems_select(&c->systems, c->system, ret, why, sizeof(why));
 	if (e < 0) {

@@ -3,11 +3,34 @@
 #include "cli.h"
 #include "tools.h"
 
+#include <fcntl.h>
 #include <newt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * With LIFELINE_ANNOUNCE=FILE (lifeline-shell passes on its --announce), each dialog announces
+ * itself there as one line, so that tests and helpdesk scripts know what is on the screen:
+ * "lifeline-tui: KIND TITLE: FIRST LINE".
+ */
+static void announce(const char *kind, const char *title, const char *text)
+{
+	const char *path = getenv("LIFELINE_ANNOUNCE");
+	if (!path || !*path) {
+		return;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		return;
+	}
+	char first[160] = "";
+	size_t n = strcspn(text, "\n");
+	snprintf(first, sizeof(first), "%.*s", (int)(n < 150 ? n : 150), text);
+	dprintf(fd, "lifeline-tui: %s %s: %s\n", kind, title, first);
+	close(fd);
+}
 
 static void begin(void)
 {
@@ -27,6 +50,7 @@ int tui_choose(const char *title, const char *text, const char *const *items, si
 	int cols, rows;
 	begin();
 	newtGetScreenSize(&cols, &rows);
+	announce("choose", title, text);
 	int width = cols - 10 > 72 ? 72 : cols - 10;
 	int list_h = (int)n < rows - 14 ? (int)n : rows - 14;
 	if (list_h < 1) {
@@ -59,6 +83,7 @@ int tui_choose(const char *title, const char *text, const char *const *items, si
 char *tui_entry(const char *title, const char *prompt, bool secret)
 {
 	begin();
+	announce("entry", title, prompt);
 	newtComponent tb = newtTextboxReflowed(1, 1, (char *)prompt, 56, 0, 0, 0);
 	int h = newtTextboxGetNumLines(tb);
 	newtCenteredWindow(60, h + 6, title);
@@ -84,6 +109,7 @@ char *tui_entry(const char *title, const char *prompt, bool secret)
 bool tui_yesno(const char *title, const char *text)
 {
 	begin();
+	announce("yesno", title, text);
 	int r = newtWinChoice((char *)title, "Yes", "No", "%s", text);
 	end();
 	return r == 1;
@@ -94,6 +120,7 @@ void tui_show(const char *title, const char *text)
 	int cols, rows;
 	begin();
 	newtGetScreenSize(&cols, &rows);
+	announce("show", title, text);
 	int w = cols - 6, h = rows - 8;
 	newtCenteredWindow(w, h + 4, title);
 	newtComponent tb = newtTextbox(1, 1, w - 2, h, NEWT_FLAG_SCROLL | NEWT_FLAG_WRAP);
@@ -110,6 +137,7 @@ void tui_show(const char *title, const char *text)
 
 void tui_pause(void)
 {
+	announce("pause", "done", "Press Enter to go on");
 	printf("\nPress Enter to go on.");
 	fflush(stdout);
 	free(cli_read_line(256));

@@ -132,8 +132,11 @@ static void add(struct findings *f, enum diagnose_kind kind, const char *subject
 	vsnprintf(d->what, sizeof(d->what), fmt, ap);
 	va_end(ap);
 	if (ev && ev->message) {
-		snprintf(d->evidence, sizeof(d->evidence), "%s%s%s", ev->identifier ? ev->identifier : "",
-			 ev->identifier ? ": " : "", ev->message);
+		/* the first line: the rest of a multi-line message is detail */
+		int l = (int)strcspn(ev->message, "\n");
+		snprintf(d->evidence, sizeof(d->evidence), "%s%s%.*s",
+			 ev->identifier ? ev->identifier : "", ev->identifier ? ": " : "", l,
+			 ev->message);
 	}
 }
 
@@ -171,12 +174,13 @@ static void root_missing(struct findings *f, const struct journal_entry *e, int 
 	}
 }
 
-static void fsck_needed(struct findings *f, const struct journal_entry *e)
+/* PASS 0: e2fsck's own words (they name the device); 1: a failed check unit, when 0 found none */
+static void fsck_needed(struct findings *f, const struct journal_entry *e, int pass)
 {
 	static const char fix[] = "lifeline fsck --repair";
 	const char *m = e->message;
 	char dev[96] = "";
-	if (has(m, "UNEXPECTED INCONSISTENCY") || has(m, "RUN fsck MANUALLY")) {
+	if (pass == 0 && (has(m, "UNEXPECTED INCONSISTENCY") || has(m, "RUN fsck MANUALLY"))) {
 		/* e2fsck prefixes its verdict with the device: "/dev/vdb1: UNEXPECTED ..." */
 		size_t l = strcspn(m, ":");
 		if (m[0] == '/' && m[l] == ':' && l < sizeof(dev)) {
@@ -187,7 +191,7 @@ static void fsck_needed(struct findings *f, const struct journal_entry *e)
 		return;
 	}
 	const char *result;
-	if (e->unit && (strncmp(e->unit, "systemd-fsck", 12) == 0) && unit_failure(e, &result) &&
+	if (pass == 1 && e->unit && (strncmp(e->unit, "systemd-fsck", 12) == 0) && unit_failure(e, &result) &&
 	    manager(e, JOURNAL_MID_UNIT_JOB_FAILED)) {
 		add(f, DIAGNOSE_FSCK_NEEDED, e->unit, fix, e, "the filesystem check %s failed (%s)",
 		    e->unit, result);
@@ -372,17 +376,16 @@ static void poweroff_units(struct findings *f, const struct journal_entry *e, si
 	}
 }
 
-static void kernel_crash(struct findings *f, const struct journal_entry *e)
+/* PASS 0: a panic; 1: an oops or BUG of the kernel (one finding: the panic when there is one) */
+static void kernel_crash(struct findings *f, const struct journal_entry *e, int pass)
 {
-	static const char fix[] = "boot the previous kernel (GRUB: Advanced options); "
-				  "lifeline bootrepair";
+	static const char fix[] = "boot the previous kernel: lifeline bootrepair --previous-kernel";
 	const char *m = e->message;
-	if (has(m, "Kernel panic - not syncing")) {
-		add(f, DIAGNOSE_KERNEL_CRASH, "panic", fix, e, "the kernel panicked");
-	} else if (e->kernel || eq(e->identifier, "pstore") || eq(e->identifier, "kernel")) {
-		if (has(m, "Oops: ") || (m && strncmp(m, "BUG: ", 5) == 0)) {
-			add(f, DIAGNOSE_KERNEL_CRASH, "oops", fix, e, "the kernel hit a bug (oops)");
-		}
+	bool kernel = e->kernel || eq(e->identifier, "pstore") || eq(e->identifier, "kernel");
+	if (pass == 0 && has(m, "Kernel panic - not syncing")) {
+		add(f, DIAGNOSE_KERNEL_CRASH, "", fix, e, "the kernel panicked");
+	} else if (pass == 1 && kernel && (has(m, "Oops: ") || (m && strncmp(m, "BUG: ", 5) == 0))) {
+		add(f, DIAGNOSE_KERNEL_CRASH, "", fix, e, "the kernel hit a bug (oops)");
 	}
 }
 
@@ -396,8 +399,11 @@ size_t diagnose_run(const struct journal_entry *e, size_t n, const struct diagno
 			root_missing(&f, &e[i], pass);
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		fsck_needed(&f, &e[i]);
+	size_t before = f.n;
+	for (int pass = 0; pass < 2 && f.n == before; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			fsck_needed(&f, &e[i], pass);
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		mount_failed(&f, &e[i]);
@@ -412,11 +418,13 @@ size_t diagnose_run(const struct journal_entry *e, size_t n, const struct diagno
 	if (full) {
 		add(&f, DIAGNOSE_NO_SPACE, "", "free space on it (old files, logs, "
 		    "/var/cache/apt/archives) from the recovery shell", &e[first_full],
-		    "a filesystem was full: %zu message%s say \"No space left on device\"", full,
-		    full == 1 ? "" : "s");
+		    "a filesystem was full: %zu message%s \"No space left on device\"", full,
+		    full == 1 ? " says" : "s say");
 	}
-	for (size_t i = 0; i < n; i++) {
-		kernel_crash(&f, &e[i]);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			kernel_crash(&f, &e[i], pass);
+		}
 	}
 	struct diagnose_failed failed[8];
 	size_t nf = diagnose_failed_units(e, n, failed, 8);

@@ -65,6 +65,27 @@ static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
+DIR *util_opendir_in_root(const char *root, const char *path)
+{
+	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0) {
+		return NULL;
+	}
+	int fd = util_open_in_root(rfd, path, O_RDONLY | O_DIRECTORY, 0);
+	close(rfd);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int util_read_in_root(const char *root, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);

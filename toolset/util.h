@@ -1,5 +1,6 @@
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -20,6 +21,9 @@ int util_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* Opens the directory that holds PATH inside ROOT (O_PATH); *RET_BASE is the last component. */
 int util_open_parent_in_root(const char *root, const char *path, const char **ret_base);
+
+/* Opens the directory PATH inside ROOT for reading (RESOLVE_IN_ROOT); NULL with errno set. */
+DIR *util_opendir_in_root(const char *root, const char *path);
 
 /* Writes DATA to PATH inside ROOT atomically (temporary file, fsync, rename), keeping MODE. */
 int util_write_in_root(const char *root, const char *path, const char *data, size_t len,

@@ -118,8 +118,8 @@ START_TEST(fsck_and_local_fs)
 		text(312, "systemd-fsck", "/dev/vdb1 contains a file system with errors, check forced."),
 		text(312, "systemd-fsck", "/dev/vdb1: Inodes that were part of a corrupted orphan "
 					  "linked list found."),
-		text(312, "systemd-fsck", "/dev/vdb1: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY."),
-		text(312, "systemd-fsck", "\t(i.e., without -a or -p options)"),
+		text(312, "systemd-fsck", "/dev/vdb1: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.\n"
+					  "\t(i.e., without -a or -p options)"),
 		text(311, "systemd-fsck", "fsck failed with exit status 4."),
 		pid1(MID_FAILED, fsck, NULL, "exit-code",
 		     "systemd-fsck@dev-disk-by\\x2duuid-7f1c.service: Failed with result "
@@ -140,25 +140,29 @@ START_TEST(fsck_and_local_fs)
 	};
 	struct diagnose_finding d[DIAGNOSE_MAX];
 	size_t n = diagnose_run(e, N(e), NULL, 0, d, DIAGNOSE_MAX);
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 4);
 	ck_assert_int_eq(d[0].kind, DIAGNOSE_FSCK_NEEDED);
 	ck_assert_str_eq(d[0].subject, "/dev/vdb1");
 	ck_assert_str_eq(d[0].what, "/dev/vdb1 needs a manual filesystem check");
 	ck_assert_str_eq(d[0].fix, "lifeline fsck --repair");
 	ck_assert_str_eq(d[0].evidence,
 			 "systemd-fsck: /dev/vdb1: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.");
-	ck_assert_int_eq(d[1].kind, DIAGNOSE_FSCK_NEEDED);
-	ck_assert_str_eq(d[1].subject, fsck);
-	ck_assert_str_eq(d[1].what, "the filesystem check systemd-fsck@dev-disk-by\\x2duuid-7f1c"
-				    ".service failed (failed)");
+	ck_assert_int_eq(d[1].kind, DIAGNOSE_MOUNT_FAILED);
+	ck_assert_str_eq(d[1].what, "local-fs.target failed: a filesystem of fstab did not mount");
+	ck_assert_str_eq(d[1].fix, "lifeline fstab --check");
 	ck_assert_int_eq(d[2].kind, DIAGNOSE_MOUNT_FAILED);
-	ck_assert_str_eq(d[2].what, "local-fs.target failed: a filesystem of fstab did not mount");
-	ck_assert_str_eq(d[2].fix, "lifeline fstab --check");
-	ck_assert_int_eq(d[3].kind, DIAGNOSE_MOUNT_FAILED);
-	ck_assert_str_eq(d[3].what, "the boot stopped in emergency mode");
-	ck_assert_int_eq(d[4].kind, DIAGNOSE_FAILED_UNITS);
-	ck_assert_str_eq(d[4].what, "1 unit failed: systemd-fsck@dev-disk-by\\x2duuid-7f1c.service");
-	ck_assert_str_eq(d[4].fix, "lifeline services --failed");
+	ck_assert_str_eq(d[2].what, "the boot stopped in emergency mode");
+	ck_assert_int_eq(d[3].kind, DIAGNOSE_FAILED_UNITS);
+	ck_assert_str_eq(d[3].what, "1 unit failed: systemd-fsck@dev-disk-by\\x2duuid-7f1c.service");
+	ck_assert_str_eq(d[3].fix, "lifeline services --failed");
+
+	/* without e2fsck's words, the failed check unit says it */
+	n = diagnose_run(e + 6, 2, NULL, 0, d, DIAGNOSE_MAX);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(d[0].kind, DIAGNOSE_FSCK_NEEDED);
+	ck_assert_str_eq(d[0].subject, fsck);
+	ck_assert_str_eq(d[0].what, "the filesystem check systemd-fsck@dev-disk-by\\x2duuid-7f1c"
+				    ".service failed (failed)");
 }
 END_TEST
 
@@ -315,6 +319,8 @@ START_TEST(no_space)
 	ck_assert_str_eq(d[0].what,
 			 "a filesystem was full: 2 messages say \"No space left on device\"");
 	ck_assert(strncmp(d[0].evidence, "postgres: could not write", 25) == 0);
+	n = diagnose_run(e + 1, 1, NULL, 0, d, DIAGNOSE_MAX);
+	ck_assert_str_eq(d[0].what, "a filesystem was full: 1 message says \"No space left on device\"");
 }
 END_TEST
 
@@ -331,8 +337,17 @@ START_TEST(kernel_oops)
 	size_t n = diagnose_run(e, N(e), NULL, 0, d, DIAGNOSE_MAX);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(d[0].kind, DIAGNOSE_KERNEL_CRASH);
+	ck_assert_str_eq(d[0].what, "the kernel hit a bug (oops)");
+	ck_assert_str_eq(d[0].fix, "boot the previous kernel: lifeline bootrepair --previous-kernel");
 	ck_assert_str_eq(d[0].evidence,
 			 "kernel: BUG: kernel NULL pointer dereference, address: 0000000000000008");
+
+	/* an oops that ends in a panic: one finding, the panic */
+	struct journal_entry p[] = { e[0], e[1], text(0, "pstore", "Kernel panic - not syncing: "
+									   "Fatal exception") };
+	n = diagnose_run(p, N(p), NULL, 0, d, DIAGNOSE_MAX);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(d[0].what, "the kernel panicked");
 }
 END_TEST
 

@@ -60,7 +60,7 @@ size_t diagnose_failed_units(const struct journal_entry *e, size_t n, struct dia
 		for (size_t k = 0; k < count && k < max; k++) {
 			if (strcmp(out[k].unit, e[i].unit) == 0) {
 				seen = true;
-				out[k].count++;
+				out[k].count += manager(&e[i], JOURNAL_MID_UNIT_FAILED);
 				out[k].usec = e[i].usec;
 				/* the unit's own result says more than its job's "failed" */
 				if (manager(&e[i], JOURNAL_MID_UNIT_FAILED) ||
@@ -95,9 +95,13 @@ size_t diagnose_failed_units(const struct journal_entry *e, size_t n, struct dia
 			snprintf(f->unit, sizeof(f->unit), "%s", e[i].unit);
 			snprintf(f->result, sizeof(f->result), "%s", result);
 			f->usec = e[i].usec;
-			f->count = 1;
+			f->count = manager(&e[i], JOURNAL_MID_UNIT_FAILED);
 		}
 		count++;
+	}
+	/* a failed job without the unit's own record (a timeout) is one failure */
+	for (size_t k = 0; k < count && k < max; k++) {
+		out[k].count += out[k].count == 0;
 	}
 	return count;
 }

@@ -44,7 +44,7 @@ struct diagnose_failed {
 	char unit[256];
 	char result[32];    /* exit-code, signal, timeout, core-dump, start-limit-hit... */
 	uint64_t usec;      /* when it failed (last time) */
-	unsigned count;     /* failure records for it */
+	unsigned count;     /* how often it failed (its "Failed with result" records) */
 };
 
 /*

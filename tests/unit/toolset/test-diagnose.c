@@ -98,7 +98,8 @@ START_TEST(failed_units_from_structured_fields)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(f[0].unit, "broken.service");
 	ck_assert_str_eq(f[0].result, "core-dump");
-	ck_assert_uint_eq(f[0].count, 3);
+	ck_assert_uint_eq(f[0].count, 2);
+	ck_assert_uint_eq(f[1].count, 1);
 	ck_assert_uint_eq(f[0].usec, e[10].usec);
 	ck_assert_str_eq(f[1].unit, "dev-disk-by\\x2duuid-1234.device");
 	ck_assert_str_eq(f[1].result, "timeout");

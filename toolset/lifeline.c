@@ -6,6 +6,7 @@
 #include "tools.h"
 #include "tui.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* a reader that goes away (lifeline logs | head) must not stop us before the unmounts */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		if (isatty(0) && isatty(1)) {
 			return tui_menu();

@@ -216,6 +216,10 @@ void util_sanitize(char *dst, size_t size, const char *s)
 		if (n == 1 && (c < 0x20 || c == 0x7f)) {
 			ok = c == '\t';
 		}
+		/* C1 controls (U+0080..U+009F) start escape sequences on some terminals */
+		if (n == 2 && c == 0xc2 && p[1] < 0xa0) {
+			ok = false;
+		}
 		if (!ok || o + n >= size) {
 			dst[o++] = '?';
 			p += 1;

@@ -32,6 +32,54 @@ bool cli_common_option(struct cli *c, int opt, const char *arg)
 	return false;
 }
 
+int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
+{
+	opterr = 0;
+	for (;;) {
+		int o = getopt_long(argc, argv, "+:", opts, NULL);
+		if (o == -1) {
+			return 0;
+		}
+		if (o == '?' || o == ':') {
+			cli_usage(c, o == ':' ? "option '%s' needs a value" : "unknown option '%s'",
+				  argv[optind - 1]);
+			return -1;
+		}
+		if (!cli_common_option(c, o, optarg)) {
+			return o;
+		}
+	}
+}
+
+int cli_options_done(struct cli *c, int last, int argc, char **argv, const char *help,
+		     bool args_ok)
+{
+	if (last < 0) {
+		return CLI_USAGE;
+	}
+	if (c->help) {
+		fputs(help, stdout);
+		return CLI_OK;
+	}
+	if (!args_ok && optind < argc) {
+		return cli_usage(c, "unexpected argument '%.60s'", argv[optind]);
+	}
+	return CLI_GO;
+}
+
+int cli_confirm_change(const struct cli *c, const char *question)
+{
+	bool refused = false;
+	if (cli_confirm(c, question, &refused)) {
+		return CLI_GO;
+	}
+	if (refused) {
+		return cli_usage(c, "this changes the system: give --yes (no terminal to ask on)");
+	}
+	cli_say(c, "Nothing changed.");
+	return CLI_FAIL;
+}
+
 int cli_usage(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;

@@ -56,6 +56,22 @@ struct cli {
 /* Handles a common option; false when OPT is not one. */
 bool cli_common_option(struct cli *c, int opt, const char *arg);
 
+#define CLI_GO (-1) /* cli_options_done(), cli_confirm_change(): carry on */
+
+/*
+ * The tool's next own option from ARGV (OPTS includes CLI_COMMON_OPTIONS, which are taken on
+ * the way): its value (> 0, the argument in optarg), 0 at the end, or -1 after an unknown option
+ * or a missing value.
+ */
+int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
+
+/*
+ * After the cli_getopt() loop that ended with LAST: CLI_USAGE for a bad option or (unless
+ * ARGS_OK) a leftover argument, CLI_OK after printing HELP for --help, else CLI_GO.
+ */
+int cli_options_done(struct cli *c, int last, int argc, char **argv, const char *help,
+		     bool args_ok);
+
 /* Prints "lifeline TOOL: MESSAGE" and a pointer to --help; returns CLI_USAGE. */
 int cli_usage(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "lifeline TOOL: error: MESSAGE"; returns CLI_FAIL. */
@@ -68,6 +84,12 @@ void cli_say(const struct cli *c, const char *fmt, ...) __attribute__((format(pr
  * *refused is set so the caller exits CLI_USAGE saying --yes is needed.
  */
 bool cli_confirm(const struct cli *c, const char *question, bool *refused);
+
+/*
+ * The question before a change: CLI_GO for yes; CLI_USAGE (saying --yes is needed) without a
+ * terminal; CLI_FAIL ("Nothing changed.") for no.
+ */
+int cli_confirm_change(const struct cli *c, const char *question);
 
 /* Reads one line from stdin into a new string (newline removed); NULL at EOF or on error. */
 char *cli_read_line(size_t max);

@@ -181,10 +181,7 @@ int tool_bootrepair(struct cli *c, int argc, char **argv)
 	};
 	bool no_initramfs = false, previous = false, list_kernels = false;
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (cli_common_option(c, o, optarg)) {
-			continue;
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		switch (o) {
 		case OPT_NO_INITRAMFS:
 			no_initramfs = true;
@@ -195,16 +192,11 @@ int tool_bootrepair(struct cli *c, int argc, char **argv)
 		case OPT_KERNELS:
 			list_kernels = true;
 			break;
-		default:
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
-	}
-	if (optind < argc) {
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	int go = cli_options_done(c, o, argc, argv, help, false);
+	if (go != CLI_GO) {
+		return go;
 	}
 	const struct systems_system *sys;
 	int r = cli_pick_system(c, &sys);
@@ -261,14 +253,10 @@ int tool_bootrepair(struct cli *c, int argc, char **argv)
 			previous = tui_yesno("Boot repair", q2);
 		}
 	} else {
-		bool refused = false;
 		cli_say(c, "%s", question);
-		if (!cli_confirm(c, "Go on?", &refused)) {
-			if (refused) {
-				return cli_usage(c, "this changes the system: give --yes (no terminal "
-						    "to ask on)");
-			}
-			return CLI_FAIL;
+		int answer = cli_confirm_change(c, "Go on?");
+		if (answer != CLI_GO) {
+			return answer;
 		}
 	}
 	if (target_open(s, sys, TARGET_RW | TARGET_CHROOT, &t, why, sizeof(why)) < 0) {

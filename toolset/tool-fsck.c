@@ -183,19 +183,15 @@ int tool_fsck(struct cli *c, int argc, char **argv)
 	};
 	bool repair = false;
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (cli_common_option(c, o, optarg)) {
-			continue;
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		if (o == OPT_REPAIR) {
 			repair = true;
 			continue;
 		}
-		return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
+	int go = cli_options_done(c, o, argc, argv, help, true);
+	if (go != CLI_GO) {
+		return go;
 	}
 	for (int i = optind; i < argc; i++) {
 		if (argv[i][0] != '/') {
@@ -266,13 +262,9 @@ int tool_fsck(struct cli *c, int argc, char **argv)
 		c->yes = true;
 	}
 	if (repair) {
-		bool refused = false;
-		if (!cli_confirm(c, "Repair these filesystems?", &refused)) {
-			if (refused) {
-				return cli_usage(c, "--repair changes the disk: give --yes (no terminal "
-						    "to ask on)");
-			}
-			return CLI_FAIL;
+		int answer = cli_confirm_change(c, "Repair these filesystems?");
+		if (answer != CLI_GO) {
+			return answer;
 		}
 	}
 	struct outcome oc[512] = { 0 };

@@ -235,10 +235,7 @@ int tool_fstab(struct cli *c, int argc, char **argv)
 	};
 	bool check = false, fix = false, comment = false, nofail = false;
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (cli_common_option(c, o, optarg)) {
-			continue;
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		switch (o) {
 		case OPT_CHECK:
 			check = true;
@@ -252,16 +249,11 @@ int tool_fstab(struct cli *c, int argc, char **argv)
 		case OPT_NOFAIL:
 			nofail = true;
 			break;
-		default:
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
-	}
-	if (optind < argc) {
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	int go = cli_options_done(c, o, argc, argv, help, false);
+	if (go != CLI_GO) {
+		return go;
 	}
 	if (check && fix) {
 		return cli_usage(c, "--check and --fix do not go together");
@@ -353,24 +345,19 @@ int tool_fstab(struct cli *c, int argc, char **argv)
 	if (!neu) {
 		return cli_fail(c, "out of memory");
 	}
-	bool go;
-	bool refused = false;
+	int answer;
 	if (ui) {
 		char q[4096];
 		snprintf(q, sizeof(q), "Write this change to /etc/fstab?\n\n%s", diff);
-		go = tui_yesno("fstab", q);
+		answer = tui_yesno("fstab", q) ? CLI_GO : CLI_FAIL;
 	} else {
 		cli_say(c, "--- /etc/fstab\n+++ /etc/fstab (fixed)\n%s", diff);
-		go = cli_confirm(c, "Write this change?", &refused);
+		answer = cli_confirm_change(c, "Write this change?");
 	}
-	if (!go) {
+	if (answer != CLI_GO) {
 		free(neu);
 		free(diff);
-		if (refused) {
-			return cli_usage(c, "--fix changes the system: give --yes (no terminal to ask on)");
-		}
-		cli_say(c, "Nothing changed.");
-		return CLI_FAIL;
+		return answer;
 	}
 	r = CLI_OK;
 	if (target_open(&c->systems, sys, TARGET_RW, &t, why, sizeof(why)) < 0) {

@@ -154,15 +154,11 @@ static int apply(struct cli *c, const struct systems_system *sys, struct request
 	char why[256], question[256];
 	struct target *t;
 	struct accounts a;
-	bool refused = false;
 	snprintf(question, sizeof(question), "Change the account %s of %s (%s%s%s)?", q->user, sys->id,
 		 q->password ? "new password " : "", q->unlock ? "unlock " : "", q->sudo ? "sudo" : "");
-	if (!cli_confirm(c, question, &refused)) {
-		if (refused) {
-			return cli_usage(c, "this changes the system: give --yes (no terminal to ask on)");
-		}
-		cli_say(c, "Nothing changed.");
-		return CLI_FAIL;
+	int answer = cli_confirm_change(c, question);
+	if (answer != CLI_GO) {
+		return answer;
 	}
 	int e = target_open(&c->systems, sys, TARGET_RW | TARGET_CHROOT, &t, why, sizeof(why));
 	if (e < 0) {
@@ -369,10 +365,7 @@ int tool_locksmith(struct cli *c, int argc, char **argv)
 	struct request q = { 0 };
 	bool want_list = false, password_stdin = false;
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (cli_common_option(c, o, optarg)) {
-			continue;
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		switch (o) {
 		case OPT_USER:
 			q.user = optarg;
@@ -389,16 +382,11 @@ int tool_locksmith(struct cli *c, int argc, char **argv)
 		case OPT_LIST:
 			want_list = true;
 			break;
-		default:
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
-	}
-	if (optind < argc) {
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	int go = cli_options_done(c, o, argc, argv, help, false);
+	if (go != CLI_GO) {
+		return go;
 	}
 	bool change = password_stdin || q.unlock || q.sudo;
 	if (change && !q.user) {

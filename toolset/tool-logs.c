@@ -453,10 +453,7 @@ int tool_logs(struct cli *c, int argc, char **argv)
 	bool errors = false, want_diagnose = false, have_boot = false;
 	long boot = 0;
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (cli_common_option(c, o, optarg)) {
-			continue;
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		switch (o) {
 		case OPT_BOOT: {
 			char *end;
@@ -475,16 +472,11 @@ int tool_logs(struct cli *c, int argc, char **argv)
 		case OPT_DIAGNOSE:
 			want_diagnose = true;
 			break;
-		default:
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
-	}
-	if (optind < argc) {
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	int go = cli_options_done(c, o, argc, argv, help, false);
+	if (go != CLI_GO) {
+		return go;
 	}
 	if (want_diagnose && errors) {
 		return cli_usage(c, "--diagnose and --errors do not go together");

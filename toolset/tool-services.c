@@ -306,16 +306,11 @@ static int change(struct cli *c, const struct systems_system *sys, int action, c
 		return cli_fail(c, "%s has no unit %s (see 'lifeline services --list')", sys->id, unit);
 	}
 	char question[400];
-	bool refused = false;
 	snprintf(question, sizeof(question), "%c%s %s on %s (now %s)?", verb[0] - 32, verb + 1, unit,
 		 sys->id, before);
-	if (!cli_confirm(c, question, &refused)) {
-		if (refused) {
-			return cli_usage(c, "--%s changes the system: give --yes (no terminal to ask "
-					    "on)", verb);
-		}
-		cli_say(c, "Nothing changed.");
-		return CLI_FAIL;
+	int answer = cli_confirm_change(c, question);
+	if (answer != CLI_GO) {
+		return answer;
 	}
 	struct target *t;
 	char why[256];
@@ -466,10 +461,7 @@ int tool_services(struct cli *c, int argc, char **argv)
 	};
 	int action = 0, o;
 	const char *unit = NULL;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (cli_common_option(c, o, optarg)) {
-			continue;
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		switch (o) {
 		case OPT_LIST:
 		case OPT_FAILED:
@@ -484,16 +476,11 @@ int tool_services(struct cli *c, int argc, char **argv)
 			action = o;
 			unit = o >= OPT_ENABLE ? optarg : NULL;
 			break;
-		default:
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
-	}
-	if (optind < argc) {
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	int go = cli_options_done(c, o, argc, argv, help, false);
+	if (go != CLI_GO) {
+		return go;
 	}
 	if (unit && !diagnose_unit_name_valid(unit)) {
 		char clean[80];

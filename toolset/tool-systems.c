@@ -105,17 +105,11 @@ int tool_systems(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = { CLI_COMMON_OPTIONS, { 0 } };
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (!cli_common_option(c, o, optarg)) {
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
-		}
+	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 	}
-	if (c->help) {
-		fputs(help, stdout);
-		return CLI_OK;
-	}
-	if (optind < argc) {
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	int go = cli_options_done(c, o, argc, argv, help, false);
+	if (go != CLI_GO) {
+		return go;
 	}
 	int r = cli_read_secrets(c);
 	if (r != CLI_OK) {

@@ -179,20 +179,27 @@ int cli_read_secrets(struct cli *c)
 	return CLI_OK;
 }
 
+int cli_discover(struct cli *c)
+{
+	int r = cli_read_secrets(c);
+	if (r != CLI_OK || c->discovered) {
+		return r;
+	}
+	struct systems_opts o = { .passphrase = c->passphrase };
+	int e = systems_discover(&c->systems, &o);
+	if (e < 0) {
+		return cli_fail(c, "cannot look for disks and installed systems: %s", strerror(-e));
+	}
+	c->discovered = true;
+	return CLI_OK;
+}
+
 int cli_pick_system(struct cli *c, const struct systems_system **ret)
 {
 	char why[256];
-	int r = cli_read_secrets(c);
+	int r = cli_discover(c);
 	if (r != CLI_OK) {
 		return r;
-	}
-	if (!c->discovered) {
-		struct systems_opts o = { .passphrase = c->passphrase };
-		int e = systems_discover(&c->systems, &o);
-		if (e < 0) {
-			return cli_fail(c, "cannot look for installed systems: %s", strerror(-e));
-		}
-		c->discovered = true;
 	}
 	if (!c->system && c->tty && !c->json && c->systems.n_sys > 1) {
 		/* on a terminal, several systems: ask which one */

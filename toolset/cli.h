@@ -97,6 +97,9 @@ char *cli_read_line(size_t max);
 /* Reads the LUKS passphrase (when --passphrase-stdin) before any other stdin use. */
 int cli_read_secrets(struct cli *c);
 
+/* Reads the secrets and discovers the disks and systems (once); CLI_OK or an exit status. */
+int cli_discover(struct cli *c);
+
 /* Discovers the systems (once) and picks the one --system names; CLI_OK or an exit status. */
 int cli_pick_system(struct cli *c, const struct systems_system **ret);
 

@@ -198,16 +198,10 @@ int tool_fsck(struct cli *c, int argc, char **argv)
 			return cli_usage(c, "'%.60s' is not a device path (like /dev/sda1)", argv[i]);
 		}
 	}
-	int r = cli_read_secrets(c);
+	int r = cli_discover(c);
 	if (r != CLI_OK) {
 		return r;
 	}
-	struct systems_opts so = { .passphrase = c->passphrase };
-	int e = systems_discover(&c->systems, &so);
-	if (e < 0) {
-		return cli_fail(c, "cannot look for disks: %s", strerror(-e));
-	}
-	c->discovered = true;
 	const struct systems *s = &c->systems;
 	int list[512];
 	size_t n = 0;

@@ -111,16 +111,10 @@ int tool_systems(struct cli *c, int argc, char **argv)
 	if (go != CLI_GO) {
 		return go;
 	}
-	int r = cli_read_secrets(c);
+	int r = cli_discover(c);
 	if (r != CLI_OK) {
 		return r;
 	}
-	struct systems_opts so = { .passphrase = c->passphrase };
-	int e = systems_discover(&c->systems, &so);
-	if (e < 0) {
-		return cli_fail(c, "cannot look for installed systems: %s", strerror(-e));
-	}
-	c->discovered = true;
 	const struct systems *s = &c->systems;
 	if (c->json) {
 		struct json_object *root = json_object_new_object();

@@ -26,6 +26,7 @@
 #include "display.h"
 #include "host.h"
 #include "input.h"
+#include "last-input.h"
 #include "layout.h"
 #include "paste.h"
 #include "remote.h"
@@ -51,6 +52,7 @@
 #define MAX_PENDING_TEXTS 256
 #define TEXT_WAIT_MS      2000
 #define PASTE_WAIT_MS     5000
+#define RUN_DIR           "/run/lifeline"
 
 enum tag {
 	TAG_SIGNAL = 1,
@@ -86,6 +88,7 @@ struct options {
 	size_t n_server_args;
 	const char *server_log;
 	const char *tools_dir;
+	const char *run_dir;
 	const char *announce;
 	const char *screenshot;
 	bool exit_after_frame;
@@ -142,6 +145,9 @@ struct app {
 	int pastefd;
 	bool selecting, selection_moved;
 	unsigned sel_pane, sel_col, sel_row;
+	/* Who typed or clicked last, for the tools' audit lines; failures are logged once. */
+	struct shell_last_input last_input;
+	bool last_input_failed;
 };
 
 static long long now_ms(void)
@@ -292,7 +298,9 @@ static void open_pane(struct app *a, size_t tool)
 	const struct shell_tool *t = &a->st.tools[tool];
 	char path[512], env_tool[96], env_sock[512];
 	const char *argv[] = { path, NULL };
-	const char *env[] = { env_tool, env_sock, NULL };
+	/* LIFELINE_PANE: the tool runs on this console; its audit lines take who typed last from
+	 * last-input (toolset/audit.c). */
+	const char *env[] = { env_tool, env_sock, "LIFELINE_PANE=1", NULL };
 	struct pane_term *p;
 	int r;
 
@@ -716,6 +724,18 @@ static bool remote_blocked(const struct app *a, enum shell_source src)
 	return src == SHELL_SOURCE_REMOTE && a->st.view_only;
 }
 
+/* Before the input goes anywhere: a tool acting on this key must read who pressed it. */
+static void note_input(struct app *a, enum shell_source source)
+{
+	int r = shell_last_input_note(&a->last_input, source);
+
+	if (r < 0 && !a->last_input_failed) {
+		log_msg("cannot write %s/%s: %s", a->last_input.dir, SHELL_LAST_INPUT_FILE,
+			strerror(-r));
+	}
+	a->last_input_failed = r < 0;
+}
+
 static void on_key(void *data, const struct shell_key *key)
 {
 	struct app *a = data;
@@ -725,6 +745,7 @@ static void on_key(void *data, const struct shell_key *key)
 	if (remote_blocked(a, key->source)) {
 		return;
 	}
+	note_input(a, key->source);
 	if (key->source == SHELL_SOURCE_REMOTE &&
 	    (key->keysym == SHELL_KEY_END_SESSION || key->keysym == SHELL_KEY_VIEW_ONLY)) {
 		announce(a, "remote key %s ignored: local only",
@@ -871,6 +892,9 @@ static void on_button(void *data, int x, int y, uint32_t button, bool pressed,
 	struct shell_actions acts = { 0 };
 	struct shell_target target;
 
+	if (pressed && !remote_blocked(a, source)) {
+		note_input(a, source);
+	}
 	select_button(a, x, y, button, pressed, source);
 	if (remote_blocked(a, source) || !pressed || button != BTN_LEFT || !a->layout_valid) {
 		return;
@@ -1134,6 +1158,8 @@ static void usage(FILE *f)
 		"/run/lifeline-server.log)\n"
 		"  --tools-dir=DIR        where the tool programs are (default " LIFELINE_TOOLS_DIR
 		")\n"
+		"  --run-dir=DIR          where last-input (who typed last) is written (default\n"
+		"                         " RUN_DIR ")\n"
 		"  --announce=FILE        write progress and connection-info lines to FILE (e.g. "
 		"the\n"
 		"                         serial console; default: lifeline.announce=DEV on the\n"
@@ -1188,6 +1214,7 @@ enum {
 	OPT_SERVER_ARG,
 	OPT_SERVER_LOG,
 	OPT_TOOLS_DIR,
+	OPT_RUN_DIR,
 	OPT_ANNOUNCE,
 	OPT_OPEN,
 	OPT_SCREENSHOT,
@@ -1216,6 +1243,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "server-arg", required_argument, NULL, OPT_SERVER_ARG },
 		{ "server-log", required_argument, NULL, OPT_SERVER_LOG },
 		{ "tools-dir", required_argument, NULL, OPT_TOOLS_DIR },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "announce", required_argument, NULL, OPT_ANNOUNCE },
 		{ "open", required_argument, NULL, OPT_OPEN },
 		{ "screenshot", required_argument, NULL, OPT_SCREENSHOT },
@@ -1236,6 +1264,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	o->display = getenv("LIFELINE_SHELL_DISPLAY");
 	o->tools_dir = LIFELINE_TOOLS_DIR;
+	o->run_dir = RUN_DIR;
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DISPLAY:
@@ -1286,6 +1315,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TOOLS_DIR:
 			o->tools_dir = optarg;
+			break;
+		case OPT_RUN_DIR:
+			o->run_dir = optarg;
 			break;
 		case OPT_ANNOUNCE:
 			o->announce = optarg;
@@ -1464,6 +1496,7 @@ static int setup(struct app *a)
 	if (r < 0) {
 		return r;
 	}
+	shell_last_input_init(&a->last_input, a->opt.run_dir);
 	update_clock(a);
 	update_host(a);
 	relayout(a);

@@ -210,6 +210,9 @@ def scenario_local_keys(r):
     r.boot()
     r.open_remote_locally()
     r.wait_ticket_digits()
+    # the console's own key: what the tools' audit lines will say (toolset/audit.c)
+    last = r.guest.shell('cat /run/lifeline/last-input').strip()
+    check(last == 'keyboard', '/run/lifeline/last-input holds %r after a local key' % last)
 
 
 def scenario_remote_auto(r):
@@ -266,8 +269,12 @@ def types_in_shell_pane(r, tag, append='', timeout=120):
 
 
 def scenario_client_types(r):
-    """Keys typed in the client run a command in the Shell pane."""
+    """Keys typed in the client run a command in the Shell pane; a tool there sees that it runs
+    in a pane and that the helpdesk typed last (what its audit line will say)."""
     types_in_shell_pane(r, 'SHELLTEST')
+    mark = r.guest.mark()
+    r.client_type('echo LL-$LIFELINE_PANE-$(cat /run/lifeline/last-input)-END >/dev/ttyS0')
+    r.guest.wait_serial(r'LL-1-helpdesk-END', 120, after=mark)
 
 
 def scenario_end_session(r):

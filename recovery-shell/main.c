@@ -23,6 +23,7 @@
 
 #include "lifeline-config.h"
 
+#include "changes.h"
 #include "display.h"
 #include "host.h"
 #include "input.h"
@@ -65,6 +66,7 @@ enum tag {
 	TAG_PANE,
 	TAG_TEXT,
 	TAG_PASTE,
+	TAG_CHANGES,
 };
 
 struct pane_term {
@@ -110,7 +112,7 @@ struct app {
 	struct shell_display *display;
 	struct shell_input *input;
 	struct shell_remote *remote;
-	int epfd, sigfd, clockfd, retryfd, netfd;
+	int epfd, sigfd, clockfd, retryfd, netfd, changesfd;
 	int remote_fd_registered;
 	struct pane_term panes[SHELL_MAX_PANES];
 	size_t n_panes;
@@ -148,6 +150,7 @@ struct app {
 	/* Who typed or clicked last, for the tools' audit lines; failures are logged once. */
 	struct shell_last_input last_input;
 	bool last_input_failed;
+	char changes_path[512];
 };
 
 static long long now_ms(void)
@@ -975,6 +978,48 @@ static void update_host(struct app *a)
 	shell_state_set_host(&a->st, h.hostname, addrs, h.n_addrs);
 }
 
+/* ---- changes made with the tools (the audit log) ---- */
+
+static void update_changes(struct app *a)
+{
+	char lines[SHELL_CHANGES_LINES][SHELL_CHANGE_TEXT];
+	size_t n = 0;
+	int r = shell_changes_read(a->changes_path, lines, SHELL_CHANGES_LINES, &n);
+
+	if (r < 0) {
+		log_msg("cannot read %s: %s", a->changes_path, strerror(-r));
+		return;
+	}
+	if (shell_state_set_changes(&a->st, (const char(*)[SHELL_CHANGE_TEXT])lines, n)) {
+		announce(a, "changes lines=%zu last=%s", n, n ? lines[n - 1] : "");
+	}
+}
+
+/* The audit log's directory, watched: a tool's new line shows at once, without polling. */
+static void watch_changes(struct app *a)
+{
+	a->changesfd = shell_changes_watch_open(a->opt.run_dir);
+	if (a->changesfd < 0) {
+		log_msg("not watching %s: %s", a->opt.run_dir, strerror(-a->changesfd));
+		return;
+	}
+	ep_add(a, a->changesfd, TAG_CHANGES, 0);
+}
+
+static void changes_event(struct app *a)
+{
+	bool lost;
+
+	if (!shell_changes_watch_drain(a->changesfd, SHELL_CHANGES_FILE, &lost)) {
+		return;
+	}
+	if (lost) {
+		close(a->changesfd); /* leaves the epoll set with it */
+		watch_changes(a);
+	}
+	update_changes(a);
+}
+
 /* ---- frames ---- */
 
 static void relayout(struct app *a)
@@ -1158,8 +1203,8 @@ static void usage(FILE *f)
 		"/run/lifeline-server.log)\n"
 		"  --tools-dir=DIR        where the tool programs are (default " LIFELINE_TOOLS_DIR
 		")\n"
-		"  --run-dir=DIR          where last-input (who typed last) is written (default\n"
-		"                         " RUN_DIR ")\n"
+		"  --run-dir=DIR          where last-input (who typed last) is written and the\n"
+		"                         tools' audit.log is read (default " RUN_DIR ")\n"
 		"  --announce=FILE        write progress and connection-info lines to FILE (e.g. "
 		"the\n"
 		"                         serial console; default: lifeline.announce=DEV on the\n"
@@ -1497,6 +1542,10 @@ static int setup(struct app *a)
 		return r;
 	}
 	shell_last_input_init(&a->last_input, a->opt.run_dir);
+	snprintf(a->changes_path, sizeof(a->changes_path), "%s/%s", a->opt.run_dir,
+		 SHELL_CHANGES_FILE);
+	watch_changes(a);
+	update_changes(a);
 	update_clock(a);
 	update_host(a);
 	relayout(a);
@@ -1589,6 +1638,9 @@ static void loop(struct app *a)
 				shell_host_watch_drain(a->netfd);
 				update_host(a);
 				break;
+			case TAG_CHANGES:
+				changes_event(a);
+				break;
 			case TAG_PANE:
 				p = find_pane(a, idx);
 				if (!p) {
@@ -1617,7 +1669,7 @@ int main(int argc, char **argv)
 {
 	struct app a = {
 		.epfd = -1, .sigfd = -1, .clockfd = -1, .retryfd = -1, .netfd = -1, .textfd = -1,
-		.pastefd = -1
+		.pastefd = -1, .changesfd = -1
 	};
 	int r;
 

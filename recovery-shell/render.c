@@ -533,8 +533,21 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 			y += text(r, buf, x, y, w, u * 0.9, TEXT_BOLD, c_ok);
 		}
 	}
+	/* What the tools changed, above the notice line: the person at the computer sees what the
+	 * helpdesk did. It keeps its place; the event log above gives way to it. */
+	int log_end = l->button_new_ticket.y - u * 3;
+
+	if (st->n_changes) {
+		int cy = l->button_new_ticket.y - u * 2 - (SHELL_CHANGES_LINES + 1) * u;
+
+		log_end = cy - u;
+		text(r, "CHANGES MADE WITH THE TOOLS", x, cy, w, u * 0.65, TEXT_BOLD, c_text_dim);
+		for (size_t i = 0; i < st->n_changes; i++) {
+			text(r, st->changes[i], x, cy + (int)(i + 1) * u, w, u * 0.7, 0, c_text);
+		}
+	}
 	/* What happened so far, newest last. */
-	for (size_t i = 0; i < st->n_log && y < l->button_new_ticket.y - u * 3; i++) {
+	for (size_t i = 0; i < st->n_log && y < log_end; i++) {
 		format_hhmm(st->log[i].when, st->tz_offset_min, hhmm, sizeof(hhmm));
 		snprintf(buf, sizeof(buf), "%s  %s", hhmm, st->log[i].text);
 		y += text(r, buf, x, y, w, u * 0.7, 0, c_text_dim);

@@ -86,6 +86,31 @@ void shell_state_set_notice(struct shell_state *st, const char *notice)
 	}
 }
 
+bool shell_state_set_changes(struct shell_state *st, const char (*lines)[SHELL_CHANGE_TEXT],
+			     size_t n)
+{
+	bool same;
+
+	if (n > SHELL_CHANGES_LINES) {
+		lines += n - SHELL_CHANGES_LINES;
+		n = SHELL_CHANGES_LINES;
+	}
+	same = n == st->n_changes;
+
+	for (size_t i = 0; i < n && same; i++) {
+		same = strcmp(st->changes[i], lines[i]) == 0;
+	}
+	if (same) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(st->changes[i], sizeof(st->changes[i]), "%s", lines[i]);
+	}
+	st->n_changes = n;
+	st->damage |= SHELL_DAMAGE_MAIN;
+	return true;
+}
+
 void shell_state_set_time(struct shell_state *st, time_t now, int tz_offset_min)
 {
 	if (now / 60 != st->now / 60 || tz_offset_min != st->tz_offset_min) {

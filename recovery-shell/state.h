@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "changes.h"
 #include "control-event.h"
 #include "tools.h"
 
@@ -170,6 +171,9 @@ struct shell_state {
 	time_t since;
 	struct shell_remote_log_entry log[SHELL_REMOTE_LOG];
 	size_t n_log;
+	/* The last lines of the tools' audit log, oldest first (changes.h). */
+	char changes[SHELL_CHANGES_LINES][SHELL_CHANGE_TEXT];
+	size_t n_changes;
 
 	/* A one-line message in the main area (e.g. why a remote key was ignored). */
 	char notice[160];
@@ -224,6 +228,10 @@ void shell_state_set_host(struct shell_state *st, const char *hostname, const ch
 			  size_t n_addrs);
 void shell_state_set_keymap(struct shell_state *st, const char *name);
 void shell_state_set_notice(struct shell_state *st, const char *notice);
+/* The audit log's last lines (at most SHELL_CHANGES_LINES, cleaned): the panel redraws only
+ * when they differ from the ones it shows. True if they did. */
+bool shell_state_set_changes(struct shell_state *st, const char (*lines)[SHELL_CHANGE_TEXT],
+			     size_t n);
 
 /* True while a helpdesk session is on (the banner shows). */
 bool shell_state_in_session(const struct shell_state *st);

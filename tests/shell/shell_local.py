@@ -13,11 +13,13 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import zlib
 
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
 
@@ -199,11 +201,146 @@ def scenario_bad_options(e):
     check(p.returncode == 0 and p.stdout.startswith('lifeline-shell '), 'version')
 
 
+def png_rows(path):
+    """The RGB rows of an 8-bit RGB or RGBA PNG (what cairo writes), as lists of (r, g, b)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    check(data[:8] == b'\x89PNG\r\n\x1a\n', '%s is no PNG' % path)
+    pos, idat, w = 8, b'', 0
+    while pos < len(data):
+        n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b'IHDR':
+            w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
+            check(depth == 8 and ctype in (2, 6), 'PNG type %d/%d' % (depth, ctype))
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b'IDAT':
+            idat += body
+        pos += 12 + n
+    raw, stride, prev, rows = zlib.decompress(idat), w * bpp, bytearray(w * bpp), []
+    for y in range(h):
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 255
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 255
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        prev = line
+    return rows
+
+
+def changes_band(w, h):
+    """Where recovery-shell/render.c draws "Changes made with the tools" (no session banner):
+    x range and y range of its heading and three lines."""
+    u = max(12, min(72, min(h // 40, w // 56)))
+    header_h, list_w = u * 5 // 2, min(u * 16, w // 3)
+    content_y = header_h + u * 2
+    button_y = content_y + (h - content_y) - (u * 2 + u // 2) - u
+    top = button_y - u * 2 - 4 * u
+    return (list_w + u * 3 // 2, w - u * 3 // 2), (top, top + 4 * u)
+
+
+def dark_pixels(rows, band):
+    (x0, x1), (y0, y1) = band
+    return sum(1 for y in range(y0, y1) for x in range(x0, x1) if sum(rows[y][x]) < 200)
+
+
+AUDIT_LINES = [
+    '2026-12-07T06:50:01Z debian-11111111 fsck (keyboard): repaired /dev/sda2',
+    '2026-12-07T06:54:50Z debian-11111111 locksmith (helpdesk): new password for root',
+    '2026-12-07T06:55:12Z debian-11111111 locksmith (helpdesk): unlocked \x1b[31manna\u202e',
+    '2026-12-07T06:58:40Z debian-11111111 bootrepair (helpdesk): GRUB reinstalled',
+]
+
+
+def fake_tools(e):
+    """A tools directory whose Shell (opened at start) writes its environment and waits."""
+    d = os.path.join(e.dir, 'tools')
+    os.mkdir(d)
+    with open(os.path.join(d, 'shell'), 'w') as f:
+        f.write('#!/bin/sh\nenv > "%s/pane.env"\nexec cat\n' % e.dir)
+    os.chmod(os.path.join(d, 'shell'), 0o755)
+    return d
+
+
+def scenario_audit_panel(e):
+    """The tools' audit log on the Remote Connection panel: its last three lines at start
+    (drawn: the screenshot has text where the block goes, none without a log), a line a tool
+    appends later shows at once (inotify; no clock tick runs with --clock), panes get
+    LIFELINE_PANE=1, and a run directory that cannot be written does not stop the console."""
+    run = os.path.join(e.dir, 'run')
+    os.mkdir(run, 0o700)
+    tools = fake_tools(e)
+    log = os.path.join(run, 'audit.log')
+    with open(log, 'w') as f:
+        f.write(''.join(line + '\n' for line in AUDIT_LINES))
+    png = os.path.join(e.dir, 'audit.png')
+    p = e.start_shell('--open=remote', '--screenshot=' + png, '--exit-after-frame',
+                      '--run-dir=' + run, '--tools-dir=' + tools, '--clock=1700000000')
+    check(p.wait(60) == 0, 'shell exited with %s' % p.returncode)
+    m = e.wait_line(r'changes lines=(\d+) last=(.*)\n')
+    check(m.group(1) == '3', 'changes lines=%s, not 3' % m.group(1))
+    check(m.group(2) == AUDIT_LINES[3], 'last change shown as %r' % m.group(2))
+    e.wait_line(r'ticket on screen')
+    rows = png_rows(png)
+    band = changes_band(1024, 768)
+    shown = dark_pixels(rows, band)
+    print('screenshot %s: %d dark pixels where the changes go' % (png, shown))
+    check(shown > 1500, 'no audit lines drawn in %s (%d dark pixels)' % (png, shown))
+    check(os.path.exists(os.path.join(e.dir, 'pane.env')), 'the Shell pane did not start')
+    with open(os.path.join(e.dir, 'pane.env')) as f:
+        env = f.read().splitlines()
+    check('LIFELINE_PANE=1' in env, 'no LIFELINE_PANE=1 in the pane: %r' % env)
+    check('LIFELINE_TOOL=shell' in env, 'no LIFELINE_TOOL in the pane')
+
+    # no log: nothing where the block goes
+    os.unlink(log)
+    mark = len(e.read_announce())
+    png2 = os.path.join(e.dir, 'no-audit.png')
+    p = e.start_shell('--open=remote', '--screenshot=' + png2, '--exit-after-frame',
+                      '--run-dir=' + run, '--tools-dir=' + tools, '--clock=1700000000')
+    check(p.wait(60) == 0, 'shell exited with %s' % p.returncode)
+    e.wait_line(r'ticket on screen', after=mark)
+    check(dark_pixels(png_rows(png2), band) == 0, 'something drawn where no changes are')
+
+    # a running console: a line appended shows without a tick; the log removed, nothing
+    mark = len(e.read_announce())
+    e.start_shell('--open=remote', '--run-dir=' + run, '--tools-dir=' + tools,
+                  '--clock=1700000000')
+    e.wait_line(r'ticket on screen', after=mark)
+    new = '2026-12-07T07:01:02Z debian-11111111 fstab (helpdesk): commented out /data'
+    with open(log, 'a') as f:
+        f.write(AUDIT_LINES[0] + '\n')
+    e.wait_line(r'changes lines=1 last=%s\n' % re.escape(AUDIT_LINES[0]), after=mark, timeout=10)
+    with open(log, 'a') as f:
+        f.write(new + '\n')
+    e.wait_line(r'changes lines=2 last=%s\n' % re.escape(new), after=mark, timeout=10)
+    os.unlink(log)
+    e.wait_line(r'changes lines=0 last=\n', after=mark, timeout=10)
+
+    # /run not writable (tests as non-root, or a read-only place): the console still comes up
+    mark = len(e.read_announce())
+    p = e.start_shell('--run-dir=/proc/lifeline-nonesuch', '--tools-dir=' + tools,
+                      '--screenshot=' + os.path.join(e.dir, 'ro.png'), '--exit-after-frame')
+    check(p.wait(60) == 0, 'shell with an unwritable run dir exited with %s' % p.returncode)
+    e.wait_line(r'on screen', after=mark)
+
+
 SCENARIOS = {
     'remote-panel': scenario_remote_panel,
     'restart-attach': scenario_restart_attach,
     'events': scenario_events,
     'bad-options': scenario_bad_options,
+    'audit-panel': scenario_audit_panel,
 }
 
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "changes.h"
 #include "display.h"
 #include "layout.h"
 #include "render.h"
@@ -207,6 +208,41 @@ START_TEST(ref_session_banner)
 }
 END_TEST
 
+/* In a session at 1024x768: the panel with the helpdesk's changes from the audit log under the
+ * event log, one of them with an escape sequence and a bidi override, one too long. */
+START_TEST(ref_session_changes)
+{
+	static const char log[] =
+		"2026-12-07T06:50:01Z debian-11111111 fsck (keyboard): repaired /dev/sda2\n"
+		"2026-12-07T06:54:50Z debian-11111111 locksmith (helpdesk): new password for root\n"
+		"2026-12-07T06:55:12Z debian-11111111 locksmith (helpdesk): unlocked "
+		"\033[31manna\xe2\x80\xae\n"
+		"2026-12-07T06:58:40Z debian-11111111 bootrepair (helpdesk): GRUB reinstalled for "
+		"BIOS "
+		"on /dev/sda, initramfs regenerated for 6.1.0-28-amd64 and 6.1.0-27-amd64\n";
+	char lines[SHELL_CHANGES_LINES][SHELL_CHANGE_TEXT];
+	struct scene s;
+	struct shell_rect r[16];
+	struct shell_actions acts = { 0 };
+	size_t n;
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	ctl(&s.st, "{\"event\":\"auth-failed\",\"peer\":\"192.168.1.77\",\"reason\":\"wrong\","
+		   "\"failures\":1,\"remaining\":9}");
+	ctl(&s.st, "{\"event\":\"connected\",\"peer\":\"192.168.1.77\",\"user\":\"helpdesk\","
+		   "\"view_only\":false}");
+	shell_state_click(&s.st, (struct shell_target){ SHELL_TARGET_TAB, -1 }, SHELL_SOURCE_LOCAL,
+			  &acts);
+	n = shell_changes_tail(log, strlen(log), false, lines, SHELL_CHANGES_LINES);
+	ck_assert_uint_eq(n, 3);
+	shell_state_set_changes(&s.st, (const char(*)[SHELL_CHANGE_TEXT])lines, n);
+	scene_frame(&s, r);
+	compare_ref(&s, "session-changes-1024x768");
+	scene_fini(&s);
+}
+END_TEST
+
 START_TEST(ref_revoked)
 {
 	struct scene s;
@@ -302,6 +338,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, ref_start);
 	tcase_add_test(tc, ref_remote_waiting);
 	tcase_add_test(tc, ref_session_banner);
+	tcase_add_test(tc, ref_session_changes);
 	tcase_add_test(tc, ref_revoked);
 	tcase_add_test(tc, damage_matches_full_redraw);
 	tcase_add_test(tc, unknown_display_is_an_error);

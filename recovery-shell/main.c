@@ -303,7 +303,8 @@ static void open_pane(struct app *a, size_t tool)
 	const char *argv[] = { path, NULL };
 	/* LIFELINE_PANE: the tool runs on this console; its audit lines take who typed last from
 	 * last-input (toolset/audit.c). */
-	const char *env[] = { env_tool, env_sock, "LIFELINE_PANE=1", NULL };
+	char env_announce[300] = "LIFELINE_ANNOUNCE=";
+	const char *env[] = { env_tool, env_sock, "LIFELINE_PANE=1", env_announce, NULL };
 	struct pane_term *p;
 	int r;
 
@@ -312,6 +313,10 @@ static void open_pane(struct app *a, size_t tool)
 	}
 	snprintf(path, sizeof(path), "%s/%s", a->opt.tools_dir, t->id);
 	snprintf(env_tool, sizeof(env_tool), "LIFELINE_TOOL=%s", t->id);
+	/* the toolset's dialogs announce themselves on the same channel (toolset/tui.c) */
+	if (a->opt.announce) {
+		snprintf(env_announce, sizeof(env_announce), "LIFELINE_ANNOUNCE=%s", a->opt.announce);
+	}
 	snprintf(env_sock, sizeof(env_sock), "LIFELINE_CONTROL_SOCKET=%s",
 		 a->opt.socket_path ? a->opt.socket_path : "/run/lifeline/control.sock");
 	p = &a->panes[a->n_panes];

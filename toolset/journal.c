@@ -47,6 +47,13 @@ static bool has_journal_files(int fd, int depth)
 	return found;
 }
 
+/* DIR (a path under ROOT) as the chroot into ROOT sees it */
+static const char *in_root(const char *root, const char *dir)
+{
+	size_t n = strlen(root);
+	return strncmp(dir, root, n) == 0 && dir[n] == '/' ? dir + n : dir;
+}
+
 int journal_find_dir(const char *root, char *dir, size_t dir_size)
 {
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -90,13 +97,15 @@ static uint64_t json_u64(struct json_object *o, const char *key)
 	return (uint64_t)json_object_get_int64(v);
 }
 
-int journal_list_boots(const char *dir, struct journal_boot **ret, size_t *ret_n)
+int journal_list_boots(const char *root, const char *dir, struct journal_boot **ret, size_t *ret_n)
 {
-	const char *argv[] = { "journalctl", "-D", dir, "--no-pager", "-q", "--list-boots",
+	const char *argv[] = { "journalctl", "-D", in_root(root, dir), "--no-pager", "-q", "--list-boots",
 			       "-o", "json", NULL };
 	struct run_result r = { 0 };
-	int e = run_capture(argv, &r);
+	struct run_spec spec = { .argv = argv, .root = root, .capture = true };
+	int e = run(&spec, &r);
 	if (e < 0) {
+		run_result_clear(&r);
 		return e;
 	}
 	if (r.status != 0 || !r.out) {
@@ -228,7 +237,7 @@ void journal_entry_clear(struct journal_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int journal_read(const char *dir, const char *boot_id, size_t max, int max_priority,
+int journal_read(const char *root, const char *dir, const char *boot_id, size_t max, int max_priority,
 		 const char *const *matches, const char *grep, struct journal_entries *ret)
 {
 	char lines[32], prio[8];
@@ -236,7 +245,7 @@ int journal_read(const char *dir, const char *boot_id, size_t max, int max_prior
 	size_t a = 0;
 	argv[a++] = "journalctl";
 	argv[a++] = "-D";
-	argv[a++] = dir;
+	argv[a++] = in_root(root, dir);
 	argv[a++] = "--no-pager";
 	argv[a++] = "-q";
 	argv[a++] = "-o";
@@ -263,8 +272,10 @@ int journal_read(const char *dir, const char *boot_id, size_t max, int max_prior
 	}
 	argv[a] = NULL;
 	struct run_result r = { 0 };
-	int e = run_capture(argv, &r);
+	struct run_spec spec = { .argv = argv, .root = root, .capture = true };
+	int e = run(&spec, &r);
 	if (e < 0) {
+		run_result_clear(&r);
 		return e;
 	}
 	/* journalctl says nothing and fails when a grep matches nothing */

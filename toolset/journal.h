@@ -59,7 +59,7 @@ struct journal_entries {
 int journal_find_dir(const char *root, char *dir, size_t dir_size);
 
 /* The boots recorded in DIR, oldest first. */
-int journal_list_boots(const char *dir, struct journal_boot **ret, size_t *ret_n);
+int journal_list_boots(const char *root, const char *dir, struct journal_boot **ret, size_t *ret_n);
 
 /*
  * The entries of boot BOOT_ID in DIR, oldest first: at most MAX (the newest MAX), only priority
@@ -67,7 +67,7 @@ int journal_list_boots(const char *dir, struct journal_boot **ret, size_t *ret_n
  * NULL-terminated, or NULL) and, with GREP, only those whose MESSAGE matches that regular
  * expression.  RET is appended to.
  */
-int journal_read(const char *dir, const char *boot_id, size_t max, int max_priority,
+int journal_read(const char *root, const char *dir, const char *boot_id, size_t max, int max_priority,
 		 const char *const *matches, const char *grep, struct journal_entries *ret);
 
 /*

@@ -254,11 +254,12 @@ static struct json_object *entry_json(const struct journal_entry *e)
 	return x;
 }
 
-static int show_boot(struct cli *c, const struct systems_system *sys, const char *dir,
+static int show_boot(struct cli *c, const struct systems_system *sys, const char *root,
+		     const char *dir,
 		     const struct journal_boot *b, bool errors)
 {
 	struct journal_entries j = { 0 };
-	int e = journal_read(dir, b->id, SHOW_MAX, errors ? 3 : -1, NULL, NULL, &j);
+	int e = journal_read(root, dir, b->id, SHOW_MAX, errors ? 3 : -1, NULL, NULL, &j);
 	if (e < 0) {
 		return cli_fail(c, "journalctl could not read boot %d of %s: %s", b->index, sys->id,
 				strerror(-e));
@@ -371,11 +372,11 @@ static int diagnose(struct cli *c, const struct systems_system *sys, const char 
 				   "RUN fsck MANUALLY|No space left on device|Kernel panic|Oops: |"
 				   "^BUG: |VFS: Unable to mount root";
 	struct journal_entries j = { 0 };
-	int e = journal_read(dir, b->id, STRUCTURED_MAX, -1, mids, NULL, &j);
+	int e = journal_read(root, dir, b->id, STRUCTURED_MAX, -1, mids, NULL, &j);
 	if (e == 0) {
-		e = journal_read(dir, b->id, GREP_MAX, -1, NULL, grep, &j);
+		e = journal_read(root, dir, b->id, GREP_MAX, -1, NULL, grep, &j);
 		if (e == -EIO) { /* a journalctl without pattern matching: the end of the boot */
-			e = journal_read(dir, b->id, 5000, -1, NULL, NULL, &j);
+			e = journal_read(root, dir, b->id, 5000, -1, NULL, NULL, &j);
 		}
 	}
 	if (e < 0) {
@@ -493,7 +494,7 @@ int tool_logs(struct cli *c, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct target *t;
 	char why[256], dir[4096];
-	if (target_open(&c->systems, sys, 0, &t, why, sizeof(why)) < 0) {
+	if (target_open(&c->systems, sys, TARGET_CHROOT, &t, why, sizeof(why)) < 0) {
 		return cli_fail(c, "%s", why);
 	}
 	struct journal_boot *boots = NULL;
@@ -505,7 +506,7 @@ int tool_logs(struct cli *c, int argc, char **argv)
 			     sys->id, e == -ENOENT ? "missing or empty" : strerror(-e));
 		goto out;
 	}
-	e = journal_list_boots(dir, &boots, &nb);
+	e = journal_list_boots(t->root, dir, &boots, &nb);
 	if (e < 0 || nb == 0) {
 		r = cli_fail(c, "the journal of %s lists no boot%s%s", sys->id, e < 0 ? ": " : "",
 			     e < 0 ? strerror(-e) : "");
@@ -526,7 +527,7 @@ int tool_logs(struct cli *c, int argc, char **argv)
 				"logs')", sys->id, boot, boots[0].index);
 		goto out;
 	}
-	r = want_diagnose ? diagnose(c, sys, t->root, dir, b) : show_boot(c, sys, dir, b, errors);
+	r = want_diagnose ? diagnose(c, sys, t->root, dir, b) : show_boot(c, sys, t->root, dir, b, errors);
 out:
 	free(boots);
 	target_close(t);

@@ -64,7 +64,7 @@ static int load_units(struct cli *c, const struct systems_system *sys, struct un
 {
 	struct target *t;
 	char why[256];
-	if (target_open(&c->systems, sys, 0, &t, why, sizeof(why)) < 0) {
+	if (target_open(&c->systems, sys, TARGET_CHROOT, &t, why, sizeof(why)) < 0) {
 		return cli_fail(c, "%s", why);
 	}
 	int e = units_list(t->root, u, n);
@@ -140,7 +140,7 @@ static int read_failed(struct cli *c, const struct systems_system *sys, bool wit
 	};
 	struct target *t;
 	char why[256], dir[4096];
-	if (target_open(&c->systems, sys, 0, &t, why, sizeof(why)) < 0) {
+	if (target_open(&c->systems, sys, TARGET_CHROOT, &t, why, sizeof(why)) < 0) {
 		return cli_fail(c, "%s", why);
 	}
 	struct journal_boot *boots = NULL;
@@ -155,7 +155,7 @@ static int read_failed(struct cli *c, const struct systems_system *sys, bool wit
 				"known", sys->id, e == -ENOENT ? "missing or empty" : strerror(-e));
 		goto out;
 	}
-	e = journal_list_boots(dir, &boots, &nb);
+	e = journal_list_boots(t->root, dir, &boots, &nb);
 	if (e < 0 || nb == 0) {
 		r = cli_fail(c, "the journal of %s lists no boot", sys->id);
 		goto out;
@@ -164,7 +164,7 @@ static int read_failed(struct cli *c, const struct systems_system *sys, bool wit
 	snprintf(rep->boot_id, sizeof(rep->boot_id), "%s", b->id);
 	rep->boot_index = b->index;
 	rep->boot_start = b->first_usec;
-	e = journal_read(dir, b->id, 20000, -1, mids, NULL, &j);
+	e = journal_read(t->root, dir, b->id, 20000, -1, mids, NULL, &j);
 	if (e < 0) {
 		r = cli_fail(c, "journalctl could not read the last boot of %s: %s", sys->id,
 			     strerror(-e));
@@ -184,7 +184,7 @@ static int read_failed(struct cli *c, const struct systems_system *sys, bool wit
 		snprintf(m1, sizeof(m1), "_SYSTEMD_UNIT=%s", rep->f[i].unit);
 		snprintf(m2, sizeof(m2), "UNIT=%s", rep->f[i].unit);
 		const char *const matches[] = { m1, "+", m2, NULL };
-		journal_read(dir, b->id, FAILED_LOG_LINES, -1, matches, NULL, &rep->log[i]);
+		journal_read(t->root, dir, b->id, FAILED_LOG_LINES, -1, matches, NULL, &rep->log[i]);
 	}
 out:
 	free(u);
@@ -314,13 +314,12 @@ static int change(struct cli *c, const struct systems_system *sys, int action, c
 	}
 	struct target *t;
 	char why[256];
-	if (target_open(&c->systems, sys, TARGET_RW, &t, why, sizeof(why)) < 0) {
+	if (target_open(&c->systems, sys, TARGET_RW | TARGET_CHROOT, &t, why, sizeof(why)) < 0) {
 		return cli_fail(c, "%s", why);
 	}
-	char root_opt[300];
-	snprintf(root_opt, sizeof(root_opt), "--root=%s", t->root);
-	const char *argv[] = { "systemctl", root_opt, "--no-pager", verb, "--", unit, NULL };
-	struct run_spec spec = { .argv = argv, .capture = true, .merge = true };
+	/* the system's own systemctl, on its own root */
+	const char *argv[] = { "systemctl", "--root=/", "--no-pager", verb, "--", unit, NULL };
+	struct run_spec spec = { .argv = argv, .root = t->root, .capture = true, .merge = true };
 	struct run_result res = { 0 };
 	int e = run(&spec, &res);
 	if (e < 0 || res.status != 0) {

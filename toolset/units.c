@@ -14,13 +14,14 @@
 
 int units_list(const char *root, struct units_file **ret, size_t *ret_n)
 {
-	char opt[300];
-	snprintf(opt, sizeof(opt), "--root=%s", root);
-	const char *argv[] = { "systemctl", opt, "--no-pager", "list-unit-files", "-o", "json",
-			       NULL };
+	/* the system's own systemctl knows its own unit formats */
+	const char *argv[] = { "systemctl", "--root=/", "--no-pager", "list-unit-files", "-o",
+			       "json", NULL };
 	struct run_result r = { 0 };
-	int e = run_capture(argv, &r);
+	struct run_spec spec = { .argv = argv, .root = root, .capture = true };
+	int e = run(&spec, &r);
 	if (e < 0) {
+		run_result_clear(&r);
 		return e;
 	}
 	struct json_object *arr = r.status == 0 && r.out ? json_tokener_parse(r.out) : NULL;

@@ -138,7 +138,10 @@ class VM:
 
     def __init__(self, name, workdir, firmware='bios', memory=1536, smp=2, machine='q35',
                  display='virtio-vga', nic='virtio-net-pci', tftp=None, bootfile=None,
-                 nic_romfile=None, boot_from_nic=False, extra=()):
+                 nic_romfile=None, boot_from_nic=False, extra=(), vars_file=None):
+        """VARS_FILE (UEFI): the OVMF variable store to use and keep, so that boot entries a
+        test creates last into the next boot; made from the firmware's template when missing.
+        Without it every boot starts from a fresh copy."""
         check(firmware in ('bios', 'uefi'), f'unknown firmware {firmware}')
         self.name = name
         self.workdir = workdir
@@ -165,8 +168,13 @@ class VM:
         if display:
             self.args += ['-device', display]
         if firmware == 'uefi':
-            vars_copy = os.path.join(self.sockdir, 'OVMF_VARS.fd')
-            shutil.copyfile(OVMF_VARS, vars_copy)   # a fresh variable store per boot
+            if vars_file is None:
+                vars_copy = os.path.join(self.sockdir, 'OVMF_VARS.fd')
+                shutil.copyfile(OVMF_VARS, vars_copy)   # a fresh variable store per boot
+            else:
+                vars_copy = vars_file
+                if not os.path.exists(vars_copy):
+                    shutil.copyfile(OVMF_VARS, vars_copy)
             self.args += ['-drive', f'if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}',
                           '-drive', f'if=pflash,format=raw,unit=1,file={vars_copy}']
         netdev = 'user,id=n0,restrict=on,hostname=lifeline-vm'
@@ -183,6 +191,7 @@ class VM:
                 dev += ',bootindex=0'
             self.args += ['-device', dev]
         self.args += list(extra)
+        self._disks = 0
         self.proc = None
         self.qmp = None
         self.serial = None
@@ -207,13 +216,25 @@ class VM:
                       '-drive', f'if=none,id=stick,format=raw,snapshot=on,file={path}',
                       '-device', 'usb-storage,bus=xhci.0,drive=stick,bootindex=0']
 
-    def disk(self, path, interface='virtio'):
-        if interface == 'virtio':
-            self.args += ['-drive', f'if=none,id=hd0,format=raw,snapshot=on,file={path}',
-                          '-device', 'virtio-blk-pci,drive=hd0,bootindex=0']
-        else:
-            self.args += ['-drive', f'if=none,id=hd0,format=raw,snapshot=on,file={path}',
-                          '-device', 'ide-hd,drive=hd0,bootindex=0']
+    def disk(self, path, interface='virtio', snapshot=True, bootindex=0, serial=None):
+        """Attach a raw disk image; call again for more disks (drive ids hd0, hd1, ...).
+
+        SNAPSHOT: writes go to a temporary overlay (the default); False writes to PATH, so a
+        repair lasts.  BOOTINDEX: the firmware's boot order (None: not a boot device).
+        SERIAL: the disk's serial number (/dev/disk/by-id).  Returns the drive id."""
+        check(interface in ('virtio', 'ide'), f'unknown disk interface {interface}')
+        drive = f'hd{self._disks}'
+        self._disks += 1
+        opts = f'if=none,id={drive},format=raw,file={path}'
+        if snapshot:
+            opts += ',snapshot=on'
+        dev = f'{"virtio-blk-pci" if interface == "virtio" else "ide-hd"},drive={drive}'
+        if bootindex is not None:
+            dev += f',bootindex={bootindex}'
+        if serial is not None:
+            dev += f',serial={serial}'
+        self.args += ['-drive', opts, '-device', dev]
+        return drive
 
     def kernel(self, vmlinuz, initrd, append):
         self.args += ['-kernel', vmlinuz, '-initrd', initrd, '-append', append]

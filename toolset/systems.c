@@ -731,6 +731,15 @@ static void inspect_ntfs(struct systems *s, int i)
 	run_result_clear(&r);
 }
 
+static const struct systems_dev *sort_devs;
+
+static int system_cmp(const void *a, const void *b)
+{
+	const struct systems_system *x = a, *y = b;
+	int d = strverscmp(x->boot_disk, y->boot_disk);
+	return d ? d : strverscmp(sort_devs[x->root].path, sort_devs[y->root].path);
+}
+
 int systems_discover(struct systems *ret, const struct systems_opts *opts)
 {
 	struct systems s = { 0 };
@@ -779,6 +788,10 @@ int systems_discover(struct systems *ret, const struct systems_opts *opts)
 			inspect_ntfs(&s, (int)i);
 		}
 	}
+	/* in the order of the disks they boot from (then of their roots): as the firmware and the
+	 * person see the disks, whatever device-mapper names a stacked root got */
+	sort_devs = s.devs;
+	qsort(s.sys, s.n_sys, sizeof(*s.sys), system_cmp);
 	*ret = s;
 	return 0;
 err:

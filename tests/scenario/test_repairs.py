@@ -243,12 +243,6 @@ def scenario_bios(r):
     modes = {n: found[i]['boot_mode'] for n, i in ids.items()}
     check(set(modes.values()) == {'bios-grub'}, f'boot modes: {modes}')
 
-    # the helpdesk, through the console's text UI
-    r.wait_ticket(0)
-    r.connect_client(codec='default')
-    ui_locksmith_root(r, disks)
-    ui_fstab(r, disks)
-
     # the serial line, with the command
     st, out, err = r.sh(f'lifeline locksmith --system {ids["locked-user"]} --user alice --unlock'
                         ' </dev/null')
@@ -273,6 +267,12 @@ def scenario_bios(r):
                stdin=[NEW_ROOT_PW])
     r.lifeline(f'locksmith --passphrase-stdin --system {ids["luks-root"]} --user root '
                '--password-stdin --yes', stdin=['luks-pw', NEW_ROOT_PW])
+
+    # the helpdesk, through the console's text UI
+    r.wait_ticket(0)
+    r.connect_client(codec='default')
+    ui_locksmith_root(r, disks)
+    ui_fstab(r, disks)
 
     # each repair left its line on the repaired system
     def dev(name):

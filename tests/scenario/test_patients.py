@@ -88,16 +88,17 @@ def symptom(disk, desc, work, before=None):
                     desc['broken']['what'], fail_on=r'\nlogin: |[^\n]login: $')
 
 
-def no_boot(disk, desc, work, shows=None):
-    """Nothing loads: no GRUB and no kernel within NO_BOOT_WAIT seconds (SHOWS: what the
-    firmware says instead, waited for first)."""
+def no_boot(disk, desc, work, gave_up=None):
+    """Nothing loads: no GRUB and no kernel.  GAVE_UP: what the firmware shows when it has
+    given up (then that is waited for), else NO_BOOT_WAIT seconds are watched."""
+    loader = r'GNU GRUB|Linux version|Loading Linux'
     with vm_for(disk, desc, work, 'symptom') as vm:
         vm.start()
-        if shows:
-            vm.wait_for(shows, NO_BOOT_WAIT, 'the firmware finding nothing to boot')
+        if gave_up:
+            vm.wait_for(gave_up, NO_BOOT_WAIT, 'the firmware giving up', fail_on=loader)
+            return
         try:
-            vm.wait_for(r'GNU GRUB|Linux version|Loading Linux', NO_BOOT_WAIT,
-                        'a boot loader', fail_on=None)
+            vm.wait_for(loader, NO_BOOT_WAIT, 'a boot loader', fail_on=None)
         except vmharness.Failure as e:
             if 'within' not in str(e):
                 raise
@@ -133,8 +134,9 @@ CHECKS = {
     'fstab-gone': lambda d, j, w: symptom(d, j, w, before=r'Timed out waiting for device'),
     'fsck-root': fsck_root,
     'grub-missing': no_boot,
-    'uefi-missing': lambda d, j, w: no_boot(d, j, w, shows=r'[Nn]ot [Ff]ound|Shell> |'
-                                            r'No bootable|failed to load'),
+    # OVMF: "BdsDxe: failed to load Boot0001 ... Not Found", then its shell
+    'uefi-missing': lambda d, j, w: no_boot(d, j, w, gave_up=r'failed to load Boot[^\n]*'
+                                            r'Not Found(.|\n)*Shell> '),
     'unit-blocks': unit_blocks,
     'lvm-root': stacked,
     'luks-root': stacked,

@@ -162,7 +162,8 @@ int audit_record(const struct target *t, const char *system_id, const char *tool
 	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 
 	int e = 0;
-	util_mkdir_p("/run/lifeline", 0755);
+	/* as lifeline-server and lifeline-shell make it: root only */
+	util_mkdir_p("/run/lifeline", 0700);
 	int fd = open(AUDIT_LIVE_LOG, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, line, len) != (ssize_t)len) {
 		e = -errno;

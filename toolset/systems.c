@@ -643,7 +643,8 @@ static void add_system(struct systems *s, int dev, const char *subvol, const cha
 	if (sys->kind == SYSTEMS_LINUX) {
 		describe_linux(s, sys, root);
 	} else {
-		lowest(s, dev, sys, 0);
+		const struct systems_dev *ld = &s->devs[lowest(s, dev, sys, 0)];
+		snprintf(sys->boot_disk, sizeof(sys->boot_disk), "%s", ld->disk[0] ? ld->disk : ld->path);
 	}
 	s->n_sys++;
 }

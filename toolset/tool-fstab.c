@@ -125,7 +125,16 @@ static size_t find_problems(const struct systems *s, const char *text, struct pr
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 		char buf[1024], *f[6];
 		lineno++;
-		if (len < sizeof(buf)) {
+		if (len >= sizeof(buf) && line[strspn(line, " \t")] != '#') {
+			/* not parsed, not passed over either: it may be what stops the boot */
+			struct problem *p = &out[n++];
+			p->line = lineno;
+			snprintf(p->what, sizeof(p->what), "the line is too long to check (%zu bytes)",
+				 len);
+			char head[120];
+			snprintf(head, sizeof(head), "%.100s...", line);
+			util_sanitize(p->entry, sizeof(p->entry), head);
+		} else if (len < sizeof(buf)) {
 			memcpy(buf, line, len);
 			buf[len] = '\0';
 			char shown[300];
@@ -193,7 +202,15 @@ static char *fixed_text(const char *text, const struct problem *pr, size_t np, b
 			}
 		}
 		char neu[1400];
-		if (p && len < 1024) {
+		if (p && len >= 1024) {
+			/* too long to parse: only commenting out keeps it whole */
+			o += (size_t)snprintf(out + o, cap - o, "# lifeline: %s: ", p->what);
+			memcpy(out + o, line, len);
+			o += len;
+			out[o++] = '\n';
+			d += (size_t)snprintf(diff + d, dcap - d, "@@ line %d @@\n-%s\n+# lifeline: %s: ...\n",
+					      lineno, p->entry, p->what);
+		} else if (p) {
 			char buf[1024], *f[6];
 			memcpy(buf, line, len);
 			buf[len] = '\0';

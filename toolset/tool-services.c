@@ -15,7 +15,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,8 +498,6 @@ int tool_services(struct cli *c, int argc, char **argv)
 	if (sys->kind != SYSTEMS_LINUX) {
 		return cli_fail(c, "%s is a Windows installation; it has no systemd units", sys->id);
 	}
-	/* output cut short (| head) must not leave the system mounted: writes fail instead */
-	signal(SIGPIPE, SIG_IGN);
 	switch (action) {
 	case 0:
 		return interactive(c, sys);

@@ -47,13 +47,6 @@ static bool has_journal_files(int fd, int depth)
 	return found;
 }
 
-/* DIR (a path under ROOT) as the chroot into ROOT sees it */
-static const char *in_root(const char *root, const char *dir)
-{
-	size_t n = strlen(root);
-	return strncmp(dir, root, n) == 0 && dir[n] == '/' ? dir + n : dir;
-}
-
 int journal_find_dir(const char *root, char *dir, size_t dir_size)
 {
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -77,7 +70,8 @@ int journal_find_dir(const char *root, char *dir, size_t dir_size)
 			e = -EXDEV;
 		} else if (!has_journal_files(fd, 0)) {
 			e = -ENOENT;
-		} else if ((size_t)snprintf(dir, dir_size, "%s", real) >= dir_size) {
+		} else if ((size_t)snprintf(dir, dir_size, "%s", real[rl] ? real + rl : "/") >=
+			   dir_size) {
 			e = -ENAMETOOLONG;
 		}
 	}
@@ -99,8 +93,8 @@ static uint64_t json_u64(struct json_object *o, const char *key)
 
 int journal_list_boots(const char *root, const char *dir, struct journal_boot **ret, size_t *ret_n)
 {
-	const char *argv[] = { "journalctl", "-D", in_root(root, dir), "--no-pager", "-q", "--list-boots",
-			       "-o", "json", NULL };
+	const char *argv[] = { "journalctl", "-D", dir, "--no-pager", "-q", "--list-boots", "-o",
+			       "json", NULL };
 	struct run_result r = { 0 };
 	struct run_spec spec = { .argv = argv, .root = root, .capture = true };
 	int e = run(&spec, &r);
@@ -245,7 +239,7 @@ int journal_read(const char *root, const char *dir, const char *boot_id, size_t 
 	size_t a = 0;
 	argv[a++] = "journalctl";
 	argv[a++] = "-D";
-	argv[a++] = in_root(root, dir);
+	argv[a++] = dir;
 	argv[a++] = "--no-pager";
 	argv[a++] = "-q";
 	argv[a++] = "-o";

@@ -53,12 +53,13 @@ struct journal_entries {
 
 /*
  * The journal directory of the system mounted at ROOT (/var/log/journal resolved inside it, so a
- * symlink on the disk cannot point at the recovery system's own journal) into DIR.  -ENOENT when
+ * symlink on the disk cannot point at the recovery system's own journal) into DIR, as a chroot
+ * into ROOT sees it: the journal functions run the system's own journalctl there.  -ENOENT when
  * there is no such directory or no journal file in it.
  */
 int journal_find_dir(const char *root, char *dir, size_t dir_size);
 
-/* The boots recorded in DIR, oldest first. */
+/* The boots recorded in DIR (inside ROOT), oldest first. */
 int journal_list_boots(const char *root, const char *dir, struct journal_boot **ret, size_t *ret_n);
 
 /*

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -134,14 +133,6 @@ class Scenarios(test_vm_shell.Run):
         check(re.search(pattern, out), f'{device}: no line matching {pattern!r} in its '
               f'/var/log/lifeline-audit.log: {out!r} {err!r}')
 
-    def client_keys(self, *keys):
-        self.client.focus()
-        self.d.xdotool('key', '--delay', '150', *keys)
-
-    def client_type(self, text):
-        self.client.focus()
-        self.d.xdotool('type', '--delay', '90', text)
-
     def tui(self, kind, title, mark, timeout=300):
         """The tool's next dialog (the toolset announces each on the serial line)."""
         m = self.guest.wait_serial(r'lifeline-tui: %s %s: ([^\n]*)\n' % (kind, re.escape(title)),
@@ -150,20 +141,14 @@ class Scenarios(test_vm_shell.Run):
         return m.end()
 
     def ui_open_tool(self, tool):
-        """F1 (the tool list from anywhere), then the tool's row with the arrow keys."""
+        """The tool opened with the helpdesk's keys (F1, then its row)."""
         mark = self.guest.mark()
-        self.client_keys('F1', 'Home', *(['Down'] * TOOL_ORDER.index(tool)), 'Return')
+        client_key(self, *test_vm_shell.tool_keys(tool))
         self.guest.wait_serial(r'lifeline-shell: pane %s\n' % tool, 120, after=mark)
         return mark
 
 
-def read_tool_order():
-    """The tool list's order, from recovery-shell/tools.c."""
-    src = open(os.path.join(ROOT, 'recovery-shell', 'tools.c')).read()
-    return re.findall(r'\{\s*"([a-z]+)",\s*"', src)
-
-
-TOOL_ORDER = read_tool_order()
+client_key = test_vm_shell.client_key
 
 
 def shq(s):
@@ -176,19 +161,19 @@ def ui_locksmith_root(r, disks):
     twice."""
     mark = r.ui_open_tool('locksmith')
     mark = r.tui('choose', 'Installed systems', mark)
-    r.client_keys(*(['Down'] * list(disks).index('root-password')), 'Return')
+    client_key(r, *(['Down'] * list(disks).index('root-password')), 'Return')
     mark = r.tui('choose', 'Locksmith', mark)      # the accounts; root is the first
-    r.client_keys('Return')
+    client_key(r, 'Return')
     mark = r.tui('choose', 'Locksmith', mark)      # what to do: Set a new password
-    r.client_keys('Return')
+    client_key(r, 'Return')
     mark = r.tui('entry', 'Locksmith', mark)
-    r.client_type(UI_ROOT_PW)
-    r.client_keys('Return')
+    test_vm_shell.client_types_text(r, UI_ROOT_PW, delay_ms=90)
+    client_key(r, 'Return')
     mark = r.tui('entry', 'Locksmith', mark)
-    r.client_type(UI_ROOT_PW)
-    r.client_keys('Return')
+    test_vm_shell.client_types_text(r, UI_ROOT_PW, delay_ms=90)
+    client_key(r, 'Return')
     mark = r.tui('pause', 'done', mark)
-    r.client_keys('Return')
+    client_key(r, 'Return')
     r.audit_has(r'locksmith \(helpdesk\): new password for root')
 
 
@@ -197,13 +182,13 @@ def ui_fstab(r, disks):
     tool's text UI: the system, the way to fix, the diff confirmed."""
     mark = r.ui_open_tool('fstab')
     mark = r.tui('choose', 'Installed systems', mark)
-    r.client_keys(*(['Down'] * list(disks).index('fstab-gone')), 'Return')
+    client_key(r, *(['Down'] * list(disks).index('fstab-gone')), 'Return')
     mark = r.tui('choose', 'fstab', mark)          # Comment the entries out
-    r.client_keys('Return')
+    client_key(r, 'Return')
     mark = r.tui('yesno', 'fstab', mark)           # the diff; Yes has the focus
-    r.client_keys('Return')
+    client_key(r, 'Return')
     mark = r.tui('pause', 'done', mark)
-    r.client_keys('Return')
+    client_key(r, 'Return')
     r.audit_has(r'fstab \(helpdesk\): commented out line \d+ \(its device is not on any disk\)')
 
 
@@ -326,30 +311,5 @@ def scenario_uefi(r):
 SCENARIOS = {'bios': scenario_bios, 'uefi': scenario_uefi}
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print('usage: test_repairs.py {%s}' % ','.join(SCENARIOS), file=sys.stderr)
-        return 2
-    r = Scenarios()
-    failed = True
-    try:
-        SCENARIOS[sys.argv[1]](r)
-        failed = False
-        r.log('PASS')
-        return 0
-    except Exception as e:  # Failure, Skip of the harnesses
-        if type(e).__name__ == 'Skip':
-            failed = False
-            r.log('SKIP: %s' % e)
-            return 1 if os.environ.get('CI') else 77
-        r.log('FAIL: %s' % e)
-        if type(e).__name__ != 'Failure':
-            traceback.print_exc()
-        return 1
-    finally:
-        if r.guest or r.h:
-            r.cleanup(failed)
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(test_vm_shell.main(SCENARIOS, Scenarios, 'test_repairs.py'))

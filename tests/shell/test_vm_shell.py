@@ -794,14 +794,16 @@ SCENARIOS = {
 }
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print('usage: test_vm_shell.py {%s}' % ','.join(SCENARIOS), file=sys.stderr)
+def main(scenarios=None, make_run=Run, prog='test_vm_shell.py'):
+    """Runs the scenario named on the command line (also for the VM tiers that build on Run)."""
+    scenarios = scenarios or SCENARIOS
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print('usage: %s {%s}' % (prog, ','.join(scenarios)), file=sys.stderr)
         return 1
-    r = Run()
+    r = make_run()
     failed = True
     try:
-        SCENARIOS[sys.argv[1]](r)
+        scenarios[sys.argv[1]](r)
         failed = False
         r.log('PASS')
         return 0

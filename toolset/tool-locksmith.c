@@ -179,20 +179,12 @@ static int apply(struct cli *c, const struct systems_system *sys, struct request
 		rc = cli_fail(c, "%s has no sudo or wheel group", sys->id);
 		goto out;
 	}
-	if (q->unlock && !q->password) {
-		/* without a new password, the old hash must be usable once the lock is gone */
-		char *shadow = NULL;
-		bool no_hash = false;
-		util_read_in_root(t->root, "/etc/shadow", UTIL_TEXT_MAX, &shadow, NULL);
-		char *tmp = shadow ? accounts_unlock_shadow(shadow, q->user, today(), false, &no_hash) :
-				     NULL;
-		free(tmp);
-		free(shadow);
-		if (no_hash) {
-			rc = cli_fail(c, "'%s' has no password to unlock; set one with --password-stdin",
-				      q->user);
-			goto out;
-		}
+	/* without a new password, the old hash must be usable once the lock is gone (load_accounts
+	 * has read the hash behind the '!' already) */
+	if (q->unlock && !q->password && acc->no_password) {
+		rc = cli_fail(c, "'%s' has no password to unlock; set one with --password-stdin",
+			      q->user);
+		goto out;
 	}
 	static const char *const files[] = { "/etc/shadow", "/etc/passwd", "/etc/group",
 					     "/etc/gshadow" };

@@ -22,6 +22,8 @@ static const struct lifeline_tool tools[] = {
 	{ "services", "failed units of the last boot; enable, disable or mask units",
 	  tool_services },
 	{ "logs", "the last boots, their errors and a diagnosis", tool_logs },
+	{ "restore", "list deleted files, restore them byte-identical, carve with photorec",
+	  tool_restore },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

@@ -142,6 +142,36 @@ bool restore_ntfs_parse_line(const char *line, struct restore_file *ret)
 	return true;
 }
 
+void restore_ntfs_apply_parents(const char *verbose, struct restore_list *l)
+{
+	unsigned long long ino = 0;
+	bool have = false;
+	for (const char *line = verbose; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		if (sscanf(line, "MFT Record %llu", &ino) == 1) {
+			have = true;
+		} else if (have && len > 8 && len < 300 && util_startswith(line, "Parent: ")) {
+			char parent[300];
+			memcpy(parent, line + 8, len - 8);
+			parent[len - 8] = '\0';
+			for (size_t i = 0; i < l->n; i++) {
+				struct restore_file *f = &l->files[i];
+				if (f->id != ino) {
+					continue;
+				}
+				if (strcmp(parent, ".") == 0) {
+					snprintf(f->path, sizeof(f->path), "/%s", f->name);
+				} else if (!strchr(parent, '/')) {
+					snprintf(f->path, sizeof(f->path), "/?/%s/%s", parent, f->name);
+				}
+			}
+			have = false;
+		}
+		line = end ? end + 1 : NULL;
+	}
+}
+
 /* ---- ext4 ---- */
 
 int restore_ext4_dir_entries(const uint8_t *buf, size_t len,

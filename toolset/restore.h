@@ -70,6 +70,12 @@ int restore_read_file(int fd, enum restore_fs fs, const struct restore_file *f, 
 bool restore_ntfs_parse_line(const char *line, struct restore_file *ret);
 
 /*
+ * The parent folders "ntfsundelete --scan --verbose --parent" names (only the nearest one: "."
+ * for the root) put into the paths of L's files: /NAME, or /?/PARENT/NAME.
+ */
+void restore_ntfs_apply_parents(const char *verbose, struct restore_list *l);
+
+/*
  * Walks the entries of one ext4 directory block BUF (LEN bytes), calling FN for each used entry
  * (not the checksum tail).  Stops at the first entry that does not fit; returns how many were
  * good, or -EINVAL when the block does not look like a directory block at all.

@@ -244,6 +244,15 @@ static int scan_ntfs(struct source *s)
 		line = end ? end + 1 : NULL;
 	}
 	run_result_clear(&res);
+	/* the verbose scan names each file's parent folder */
+	const char *vargv[] = { "ntfsundelete", "--scan", "--percentage", "1", "--verbose",
+				"--parent", s->dev, NULL };
+	if (s->files.n && run_capture(vargv, &res) == 0) {
+		if (res.status == 0 && res.out) {
+			restore_ntfs_apply_parents(res.out, &s->files);
+		}
+		run_result_clear(&res);
+	}
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -57,6 +58,43 @@ START_TEST(ntfs_lines)
 	memcpy(huge, "65 FN.. 100% 2026-12-07 10:21 1 ", 32);
 	ck_assert(!restore_ntfs_parse_line(huge, &f)); /* a name longer than any NTFS name */
 	free(huge);
+}
+END_TEST
+
+/* captured: ntfsundelete --scan --verbose --parent, one file at the root, one in a/b/c */
+static const char ntfs_verbose[] =
+	"MFT Record 67\n"
+	"Type: File\n"
+	"Date: 2026-12-07 10:33\n"
+	"Filename: (0) top.txt\n"
+	"File Flags: <none>\n"
+	"Parent: .\n"
+	"Size alloc: 8\n"
+	"________________________________________\n"
+	"\n"
+	"MFT Record 68\n"
+	"Filename: (0) deep.txt\n"
+	"Parent: c\n"
+	"MFT Record 69\n"
+	"Parent: ../../etc\n"
+	"Parent: \x1b[2J\n";
+
+START_TEST(ntfs_parents)
+{
+	struct restore_list l = { 0 };
+	l.files = calloc(3, sizeof(*l.files));
+	l.n = l.cap = 3;
+	const char *names[] = { "top.txt", "deep.txt", "evil.txt" };
+	for (int i = 0; i < 3; i++) {
+		l.files[i].id = 67 + (uint64_t)i;
+		strcpy(l.files[i].name, names[i]);
+		sprintf(l.files[i].path, "/?/%s", names[i]);
+	}
+	restore_ntfs_apply_parents(ntfs_verbose, &l);
+	ck_assert_str_eq(l.files[0].path, "/top.txt");
+	ck_assert_str_eq(l.files[1].path, "/?/c/deep.txt");
+	ck_assert_str_eq(l.files[2].path, "/?/evil.txt"); /* a parent with '/' is not taken */
+	restore_list_free(&l);
 }
 END_TEST
 
@@ -334,6 +372,7 @@ Suite *test_suite(void)
 	Suite *s = suite_create("toolset-restore");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, ntfs_lines);
+	tcase_add_test(tc, ntfs_parents);
 	tcase_add_test(tc, ext4_dir_block);
 	tcase_add_test(tc, ext4_extents);
 	tcase_add_test(tc, jbd2_descriptor_tags);

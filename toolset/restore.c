@@ -381,7 +381,10 @@ static int ext4_extents(const struct ext4 *e, const uint8_t *i_block, int level,
 		return -EINVAL;
 	}
 	if (depth == 0) {
-		for (int i = 0; i < k && *n < max; i++) {
+		if (*n + k > max) {
+			return -E2BIG; /* more fragments than a restore_file keeps */
+		}
+		for (int i = 0; i < k; i++) {
 			ext[(*n)++] = node[i];
 		}
 		return 0;

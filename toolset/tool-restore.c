@@ -43,6 +43,7 @@ static const char help[] =
 	"                       content, without names\n"
 	"  --types LIST         with --carve: only these photorec file types (jpg,pdf,png,...)\n"
 	"Restoring and carving write only into DIR (new files, never over existing ones).\n"
+	"On a terminal without arguments: a text UI to choose the system or device and the file.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;
 
@@ -325,6 +326,10 @@ static int do_list(struct job *j, const char *filter)
 	struct cli *c = j->c;
 	struct json_object *arr = json_object_new_array(), *notes = json_object_new_array();
 	size_t total = 0;
+	int usable = 0;
+	for (int i = 0; i < j->n_src; i++) {
+		usable += j->src[i].usable;
+	}
 	if (!c->json) {
 		printf("%-10s %12s  %-16s %4s  %s\n", "ID", "SIZE", "DELETED", "OK", "PATH");
 	}
@@ -390,6 +395,9 @@ static int do_list(struct job *j, const char *filter)
 		printf("%zu deleted file%s found. OK: how much of its data is not yet reused "
 		       "(DELETED shows the last change where the deletion time is not kept).\n",
 		       total, total == 1 ? "" : "s");
+	}
+	if (usable == 0) {
+		return cli_fail(c, "no filesystem here could be read for deleted files");
 	}
 	return CLI_OK;
 }
@@ -784,6 +792,11 @@ static int do_carve(struct job *j, const char *dev, const char *to, const char *
 		return -dir_fd;
 	}
 	close(dir_fd);
+	char abs[4096];
+	if (!realpath(to, abs)) {
+		return cli_fail(c, "the destination: %s", strerror(errno));
+	}
+	to = abs;
 	snprintf(cmd + o, sizeof(cmd) - o, "%sfreespace,search",
 		 j->src[0].fs == RESTORE_EXT4 && j->src[0].usable ? "options,mode_ext2," : "");
 	char prefix[64], stamp[32], dest[4096], fullcmd[1100];
@@ -809,6 +822,7 @@ static int do_carve(struct job *j, const char *dev, const char *to, const char *
 	if (e < 0) {
 		return cli_fail(c, "cannot run photorec: %s", strerror(-e));
 	}
+	unlink("photorec.ses"); /* its session file: nothing to resume */
 	if (status != 0) {
 		return cli_fail(c, "photorec failed (exit status %d); see %s/photorec.log", status, to);
 	}

@@ -854,8 +854,9 @@ static int ui(struct job *j)
 		const struct systems_dev *d = &all->devs[i];
 		if (util_startswith(d->fstype, "ext") || strcmp(d->fstype, "vfat") == 0 ||
 		    strcmp(d->fstype, "ntfs") == 0 || strcmp(d->fstype, "exfat") == 0) {
-			snprintf(labels[n], sizeof(labels[n]), "%s  %s %s", d->path, d->fstype,
-				 d->label);
+			char raw[200];
+			snprintf(raw, sizeof(raw), "%s  %s %s", d->path, d->fstype, d->label);
+			util_sanitize(labels[n], sizeof(labels[n]), raw);
 			kinds[n] = 1;
 			idx[n++] = (int)i;
 		}

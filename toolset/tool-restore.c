@@ -579,8 +579,10 @@ static int do_restore(struct job *j, char **paths, int n, const char *to)
 					fprintf(stderr, "%s: %s\n", j->src[s].dev, j->src[s].why);
 				}
 			}
-			return k == 0 ? cli_fail(c, "%s is not among the deleted files "
-						    "(see lifeline restore --list)", shown) :
+			return k == 0 ? cli_fail(c, "%s is not among the deleted files (see "
+						    "lifeline restore --list; what the filesystem "
+						    "no longer knows, lifeline restore --carve may "
+						    "find by its content)", shown) :
 					cli_fail(c, "%s names %d deleted files: give its path or #ID",
 						 shown, k);
 		}

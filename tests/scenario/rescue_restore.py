@@ -35,12 +35,21 @@ def sh_ok(s, cmd, timeout=600):
     return out
 
 
-def plant_and_delete(s, dev, rel, mount='mount'):
+# A system in use before the file is saved: the journal's copies of the file's inode and folder
+# lie behind some other work.  jbd2 (Debian 12's kernel 6.1) starts its log at the first block
+# again on every mount, so the copies of a file saved right at the start of a mount session are
+# overwritten by the next session's first transactions, and only carving finds that file.
+BUSY = ('cp -a {m}/etc {m}/var/tmp/restore-busy && sync && rm -rf {m}/var/tmp/restore-busy && '
+        'sync && ')
+
+
+def plant_and_delete(s, dev, rel, mount='mount', busy=''):
     """Writes REL on DEV (mounted, synced, unmounted), then deletes it in a second mount; its
     SHA-256 as computed in the guest before the deletion."""
     path = MNT + rel
     dirname = path.rsplit('/', 1)[0]
-    out = sh_ok(s, f'mkdir -p {MNT} && {mount} {dev} {MNT} && mkdir -p {shq(dirname)} && '
+    out = sh_ok(s, f'mkdir -p {MNT} && {mount} {dev} {MNT} && {busy.format(m=MNT)}'
+                   f'mkdir -p {shq(dirname)} && '
                    f'{MAKE_PDF}{shq(path)} && sha256sum {shq(path)} && sync && umount {MNT}')
     sha = out.split()[0]
     check(re.fullmatch(r'[0-9a-f]{64}', sha), f'no sha256 of {rel}: {out!r}')
@@ -81,7 +90,7 @@ def run(s, disks):
     sh_ok(s, f'mkfs.ext4 -q -F {usb} && mkdir -p {DEST} && mount {usb} {DEST}')
 
     # ext4: the installed system's root, the file deleted by the kernel
-    sha = plant_and_delete(s, root, EXT4_FILE)
+    sha = plant_and_delete(s, root, EXT4_FILE, busy=BUSY)
     s.lifeline('restore --list ' + on_sys)
     listed(s, on_sys, EXT4_FILE)
     # never onto the filesystem it comes from (here mounted read-only for the try)

@@ -1038,6 +1038,267 @@ int restore_fat_scan(int fd, struct restore_list *ret)
 	return 0;
 }
 
+/* ---- exFAT ---- */
+
+struct exfat {
+	int fd;
+	uint32_t cb; /* cluster bytes */
+	uint32_t clusters, root;
+	uint64_t heap, fat_off;
+	uint8_t *bitmap; /* the allocation bitmap (NULL when unreadable) */
+	size_t bitmap_len;
+};
+
+static int exfat_next(const struct exfat *x, uint32_t c, uint32_t *ret)
+{
+	uint8_t b[4];
+	if (c < 2 || c >= x->clusters + 2) {
+		return -ERANGE;
+	}
+	int r = pread_all(x->fd, b, 4, x->fat_off + (uint64_t)c * 4);
+	if (r == 0) {
+		*ret = le32(b);
+	}
+	return r;
+}
+
+/* The clusters of a chain (FAT or, with CONTIG, consecutive), merged into extents. */
+static int exfat_extents(const struct exfat *x, uint32_t first, uint64_t bytes, bool contig,
+			 struct restore_extent *ext, int max, int *ret_n)
+{
+	uint64_t need = (bytes + x->cb - 1) / x->cb;
+	int n = 0;
+	uint32_t c = first;
+	for (uint64_t i = 0; i < need; i++) {
+		if (c < 2 || c >= x->clusters + 2) {
+			return -ERANGE;
+		}
+		if (n > 0 && ext[n - 1].phys + ext[n - 1].len == c) {
+			ext[n - 1].len++;
+		} else if (n == max) {
+			return -E2BIG;
+		} else {
+			ext[n++] = (struct restore_extent){ i, c, 1, false };
+		}
+		if (i + 1 == need) {
+			break;
+		}
+		if (contig) {
+			c++;
+		} else {
+			int r = exfat_next(x, c, &c);
+			if (r < 0) {
+				return r;
+			}
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* Reads the bytes of a chain of at most MAX bytes. */
+static int exfat_read_chain(const struct exfat *x, uint32_t first, uint64_t bytes, bool contig,
+			    size_t max, uint8_t **ret, size_t *ret_len)
+{
+	struct restore_extent ext[RESTORE_MAX_EXTENTS];
+	int n;
+	if (bytes > max) {
+		bytes = max;
+	}
+	int r = exfat_extents(x, first, bytes, contig, ext, RESTORE_MAX_EXTENTS, &n);
+	if (r < 0) {
+		return r;
+	}
+	size_t len = (size_t)((bytes + x->cb - 1) / x->cb) * x->cb;
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf) {
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n && r == 0; i++) {
+		r = pread_all(x->fd, buf + ext[i].logical * x->cb, ext[i].len * x->cb,
+			      x->heap + (ext[i].phys - 2) * x->cb);
+	}
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int exfat_open(int fd, struct exfat *x)
+{
+	uint8_t b[512];
+	memset(x, 0, sizeof(*x));
+	x->fd = fd;
+	int r = pread_all(fd, b, sizeof(b), 0);
+	if (r < 0) {
+		return r;
+	}
+	unsigned bps = b[108], spc = b[109];
+	if (memcmp(b + 3, "EXFAT   ", 8) != 0 || bps < 9 || bps > 12 || spc > 25 - bps) {
+		return -EINVAL;
+	}
+	uint64_t sector = 1u << bps;
+	x->cb = (uint32_t)(sector << spc);
+	x->fat_off = le32(b + 80) * sector;
+	x->heap = le32(b + 88) * sector;
+	x->clusters = le32(b + 92);
+	x->root = le32(b + 96);
+	if (x->clusters == 0 || x->clusters > 0xfffffff5u || x->root < 2) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool exfat_cluster_free(const struct exfat *x, uint64_t c)
+{
+	uint64_t bit = c - 2;
+	return x->bitmap && bit / 8 < x->bitmap_len && !(x->bitmap[bit / 8] & (1u << (bit % 8)));
+}
+
+struct exfat_dir {
+	uint32_t cluster;
+	uint64_t bytes;
+	bool contig;
+	char path[1024];
+};
+
+int restore_exfat_scan(int fd, struct restore_list *ret)
+{
+	struct exfat x;
+	int r = exfat_open(fd, &x);
+	if (r < 0) {
+		return r;
+	}
+	enum { MAX_DIRS = 8192 };
+	struct exfat_dir *q = calloc(MAX_DIRS, sizeof(*q));
+	if (!q) {
+		return -ENOMEM;
+	}
+	size_t nq = 1, head = 0;
+	q[0] = (struct exfat_dir){ .cluster = x.root, .bytes = 2u << 20, .contig = false };
+	while (head < nq) {
+		struct exfat_dir *d = &q[head++];
+		uint8_t *buf;
+		size_t len;
+		if (d->cluster == x.root && head == 1) {
+			/* the root: its chain ends where the FAT says (read cluster by cluster) */
+			size_t cap = 2u << 20;
+			len = 0;
+			buf = malloc(cap);
+			for (uint32_t c = x.root, hops = 0; buf && len + x.cb <= cap && hops < 65536;
+			     hops++) {
+				if (c < 2 || c >= x.clusters + 2 ||
+				    pread_all(fd, buf + len, x.cb, x.heap + (uint64_t)(c - 2) * x.cb) < 0) {
+					break;
+				}
+				len += x.cb;
+				if (exfat_next(&x, c, &c) < 0) {
+					break;
+				}
+			}
+			if (!buf) {
+				continue;
+			}
+		} else if (exfat_read_chain(&x, d->cluster, d->bytes, d->contig, 2u << 20, &buf,
+					    &len) < 0) {
+			continue;
+		}
+		for (size_t off = 0; off + 32 <= len; off += 32) {
+			const uint8_t *e = buf + off;
+			if (e[0] == 0) {
+				break;
+			}
+			if (e[0] == 0x81 && !x.bitmap && le32(e + 20) >= 2) {
+				uint64_t blen = (uint64_t)le32(e + 24) | (uint64_t)le32(e + 28) << 32;
+				size_t got;
+				if (blen >= (x.clusters + 7) / 8 && blen < (64u << 20) &&
+				    exfat_read_chain(&x, le32(e + 20), blen, false, 64u << 20, &x.bitmap,
+						     &got) == 0) {
+					x.bitmap_len = (size_t)blen;
+				}
+				continue;
+			}
+			if ((e[0] & 0x7f) != 0x05) {
+				continue; /* not a file entry */
+			}
+			bool deleted = !(e[0] & 0x80);
+			unsigned sc = e[1];
+			if (sc < 2 || sc > 18 || off + 32 * (sc + 1) > len) {
+				continue;
+			}
+			const uint8_t *st = e + 32;
+			if (st[0] != (deleted ? 0x40 : 0xc0)) {
+				continue;
+			}
+			unsigned nlen = st[3];
+			uint16_t ucs[256];
+			size_t k = 0;
+			for (unsigned i = 2; i <= sc && k < nlen; i++) {
+				const uint8_t *ne = e + 32 * i;
+				if (ne[0] != (deleted ? 0x41 : 0xc1)) {
+					break;
+				}
+				for (int c = 0; c < 15 && k < nlen; c++) {
+					ucs[k++] = le16(ne + 2 + 2 * c);
+				}
+			}
+			char name[256];
+			restore_fat_long_name(ucs, k, name, sizeof(name));
+			if (!name[0]) {
+				continue;
+			}
+			uint32_t first = le32(st + 20);
+			uint64_t size = (uint64_t)le32(st + 24) | (uint64_t)le32(st + 28) << 32;
+			bool contig = st[1] & 0x2, dir = le16(e + 4) & 0x10;
+			off += 32 * sc;
+			if (!deleted && dir) {
+				if (nq < MAX_DIRS && first >= 2 && strlen(d->path) < 900) {
+					q[nq] = (struct exfat_dir){ .cluster = first, .bytes = size,
+								    .contig = contig };
+					snprintf(q[nq].path, sizeof(q[nq].path), "%s/%s", d->path, name);
+					nq++;
+				}
+				continue;
+			}
+			if (!deleted || dir || size == 0 || first < 2) {
+				continue;
+			}
+			struct restore_file *rf = list_add(ret);
+			if (!rf) {
+				break;
+			}
+			int n = 0;
+			if (exfat_extents(&x, first, size, contig, rf->ext, RESTORE_MAX_EXTENTS, &n) < 0) {
+				ret->n--;
+				continue;
+			}
+			uint64_t total = 0, free_ = 0;
+			for (int i = 0; i < n; i++) {
+				for (uint64_t c = 0; c < rf->ext[i].len; c++) {
+					total++;
+					free_ += exfat_cluster_free(&x, rf->ext[i].phys + c);
+				}
+			}
+			uint32_t ts = le32(e + 12);
+			rf->n_ext = n;
+			rf->id = first;
+			rf->size = size;
+			rf->block_size = x.cb;
+			rf->percent = total ? (int)(free_ * 100 / total) : 0;
+			rf->modified = fat_time((uint16_t)(ts >> 16), (uint16_t)ts);
+			snprintf(rf->name, sizeof(rf->name), "%s", name);
+			snprintf(rf->path, sizeof(rf->path), "%s/%s", d->path, name);
+		}
+		free(buf);
+	}
+	free(q);
+	free(x.bitmap);
+	return 0;
+}
+
 /* ---- reading back ---- */
 
 int restore_read_file(int fd, enum restore_fs fs, const struct restore_file *f, int out_fd,
@@ -1057,6 +1318,13 @@ int restore_read_file(int fd, enum restore_fs fs, const struct restore_file *f, 
 		}
 		free(fat.fat);
 		base = fat.data_off - 2 * unit; /* cluster 2 is the first */
+	} else if (fs == RESTORE_EXFAT) {
+		struct exfat x;
+		int r = exfat_open(fd, &x);
+		if (r < 0) {
+			return r;
+		}
+		base = x.heap - 2 * unit;
 	} else if (fs != RESTORE_EXT4 || unit == 0) {
 		return -EINVAL;
 	}

@@ -11,6 +11,8 @@
  *    log is read here: ext4magic misreads checksum-v3 journals, the default since e2fsprogs 1.43);
  *  - FAT12/16/32: directory entries marked 0xE5 (long names included), read as contiguous
  *    clusters that are still free;
+ *  - exFAT: file entry sets with their in-use bit cleared, read along the FAT chain the
+ *    driver leaves behind, or as one run for the contiguous (NoFatChain) ones;
  *  - NTFS: ntfsundelete (its scan is parsed here, its -u restores).
  * Everything on the disk is hostile: every offset and length is checked against the buffer and
  * the device, names are kept raw (sanitize before display), lists are bounded.
@@ -23,6 +25,7 @@ enum restore_fs {
 	RESTORE_EXT4,
 	RESTORE_FAT,
 	RESTORE_NTFS,
+	RESTORE_EXFAT,
 };
 
 struct restore_extent {
@@ -56,6 +59,7 @@ void restore_list_free(struct restore_list *l);
 /* Scans the filesystem on the device open as FD; 0 or a negative errno (-EINVAL: not this fs). */
 int restore_ext4_scan(int fd, struct restore_list *ret);
 int restore_fat_scan(int fd, struct restore_list *ret);
+int restore_exfat_scan(int fd, struct restore_list *ret);
 
 /*
  * Copies F's data from the device FD to OUT_FD (size bytes, holes as zeros), hashing it; 0 or a

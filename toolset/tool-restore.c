@@ -31,8 +31,8 @@ static const char help[] =
 	"Finds recently deleted files on the filesystems of an installed system (or of one\n"
 	"partition or stick with --device) and copies them back to a folder on another filesystem.\n"
 	"The filesystems are read unmounted and never written: ext2/3/4 from the copies in their\n"
-	"journal, FAT from its deleted directory entries, NTFS with ntfsundelete.  exFAT and\n"
-	"anything else: --carve.\n"
+	"journal, FAT and exFAT from their deleted directory entries, NTFS with ntfsundelete.\n"
+	"Anything else, and what the filesystem no longer knows: --carve.\n"
 	"  --list               list the deleted files (under PATH, a folder, when given): path,\n"
 	"                       size, deletion time and how much of the data is still free\n"
 	"  PATH...              restore these (a path from --list, a bare name when it is\n"
@@ -152,6 +152,8 @@ static void add_source(struct job *j, const char *dev, const char *fstype, const
 		s->fs = RESTORE_FAT;
 	} else if (strcmp(s->fstype, "ntfs") == 0 || strcmp(s->fstype, "ntfs3") == 0) {
 		s->fs = RESTORE_NTFS;
+	} else if (strcmp(s->fstype, "exfat") == 0) {
+		s->fs = RESTORE_EXFAT;
 	} else {
 		s->usable = false;
 		snprintf(s->why, sizeof(s->why), "%s: deleted files are only found by carving "
@@ -273,7 +275,8 @@ static void scan(struct job *j)
 				r = -errno;
 			} else {
 				r = s->fs == RESTORE_EXT4 ? restore_ext4_scan(fd, &s->files) :
-							    restore_fat_scan(fd, &s->files);
+				    s->fs == RESTORE_FAT  ? restore_fat_scan(fd, &s->files) :
+							    restore_exfat_scan(fd, &s->files);
 				close(fd);
 			}
 		}
@@ -318,7 +321,8 @@ static void fmt_time(int64_t t, char *buf, size_t size)
 
 static const char *fs_name(enum restore_fs fs)
 {
-	return fs == RESTORE_EXT4 ? "ext4 journal" : fs == RESTORE_FAT ? "FAT entry" : "ntfsundelete";
+	return fs == RESTORE_EXT4 ? "ext4 journal" : fs == RESTORE_FAT ? "FAT entry" :
+	       fs == RESTORE_EXFAT ? "exFAT entry set" : "ntfsundelete";
 }
 
 static int do_list(struct job *j, const char *filter)

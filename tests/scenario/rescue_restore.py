@@ -1,5 +1,5 @@
 """File Restore (lifeline restore) in the recovery system: files deleted by the real kernel
-(ext4 of an installed Debian, a FAT stick) and by ntfs-3g (an NTFS disk) are listed and come
+(ext4 of an installed Debian, a FAT and an exFAT stick) and by ntfs-3g (an NTFS disk) are listed and come
 back with the same SHA-256; a destination on the filesystem they come from is refused; photorec
 carves a deleted PDF back from a stick's free space."""
 
@@ -11,13 +11,15 @@ from vmharness import check
 DISKS = [{'name': 'restore-sys', 'patient': 'healthy-bios'},
          {'name': 'restore-usb', 'blank_mib': 256},     # the destination stick
          {'name': 'restore-ntfs', 'blank_mib': 64},
-         {'name': 'restore-fat', 'blank_mib': 64}]
+         {'name': 'restore-fat', 'blank_mib': 64},
+         {'name': 'restore-exfat', 'blank_mib': 64}]
 
 MNT = '/mnt/restore-src'
 DEST = '/mnt/restore-usb'
 EXT4_FILE = '/home/alice/Quarterly report.pdf'
 NTFS_FILE = '/Documents/Budget 2026.pdf'
 FAT_FILE = '/scans/Passport scan.pdf'
+EXFAT_FILE = '/photos/Holiday 2026.pdf'
 
 # A PDF-like file of about 300 kB with random content (photorec knows it by %PDF- ... %%EOF).
 MAKE_PDF = ("{ printf '%%PDF-1.4\\n1 0 obj\\n<< /Type /Catalog >>\\nstream\\n'; "
@@ -115,6 +117,13 @@ def run(s, disks):
     sha = plant_and_delete(s, fat, FAT_FILE)
     listed(s, f'--device {fat}', FAT_FILE)
     restored(s, f'--device {fat}', FAT_FILE, 'fat', sha, FAT_FILE)
+
+    # exFAT: a stick formatted in the guest, the file deleted by the kernel's exfat driver
+    exfat = disks['restore-exfat'].dev
+    sh_ok(s, f'mkfs.exfat -L RESTOREXF {exfat} >/dev/null')
+    sha_x = plant_and_delete(s, exfat, EXFAT_FILE, 'mount -t exfat')
+    listed(s, f'--device {exfat}', EXFAT_FILE)
+    restored(s, f'--device {exfat}', EXFAT_FILE, 'exfat', sha_x, EXFAT_FILE)
 
     # carving: photorec finds the same deleted PDF in the stick's free space by its content
     sh_ok(s, f'mkdir -p {DEST}/carved')

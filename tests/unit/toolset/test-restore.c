@@ -341,7 +341,85 @@ START_TEST(fat_scan_and_read)
 	ck_assert_int_eq(write(z, zero, sizeof(zero)), (ssize_t)sizeof(zero));
 	ck_assert_int_eq(restore_fat_scan(z, &l), -EINVAL);
 	ck_assert_int_eq(restore_ext4_scan(z, &l), -EINVAL);
+	ck_assert_int_eq(restore_exfat_scan(z, &l), -EINVAL);
 	close(z);
+	close(fd);
+}
+END_TEST
+
+/* A 52 KiB exFAT volume (512-byte clusters): a deleted contiguous "Report.pdf" of 1000 bytes at
+ * cluster 5, a live folder pointing far outside the volume, an entry set running off the end. */
+START_TEST(exfat_scan_and_read)
+{
+	static uint8_t img[104 * 512];
+	memset(img, 0, sizeof(img));
+	memcpy(img + 3, "EXFAT   ", 8);
+	img[80] = 1;   /* FAT at sector 1 */
+	img[84] = 1;
+	img[88] = 2;   /* cluster heap at sector 2 */
+	img[92] = 100; /* clusters */
+	img[96] = 2;   /* root at cluster 2 */
+	img[108] = 9;
+	img[109] = 0;
+	img[110] = 1;
+	memset(img + 512 + 8, 0xff, 8); /* FAT: clusters 2 and 3 end their chains */
+	uint8_t *root = img + 2 * 512, *e;
+	e = root;      /* the allocation bitmap: cluster 3, 13 bytes */
+	e[0] = 0x81;
+	e[20] = 3;
+	e[24] = 13;
+	img[3 * 512] = 0x03;
+	e = root + 32; /* the deleted set: file, stream (NoFatChain), name */
+	e[0] = 0x05;
+	e[1] = 2;
+	e[32] = 0x40;
+	e[33] = 0x03;
+	e[35] = 10;
+	e[32 + 20] = 5;
+	le16w(e + 32 + 24, 1000);
+	e[64] = 0x41;
+	for (int i = 0; i < 10; i++) {
+		le16w(e + 64 + 2 + 2 * i, (uint16_t)"Report.pdf"[i]);
+	}
+	e = root + 128; /* a live folder far outside the volume */
+	e[0] = 0x85;
+	e[1] = 2;
+	e[4] = 0x10;
+	e[32] = 0xc0;
+	e[35] = 1;
+	e[32 + 20] = 0xff;
+	e[32 + 21] = 0xff;
+	e[32 + 24] = 1;
+	e[64] = 0xc1;
+	e[66] = 'x';
+	e = root + 512 - 32; /* an entry set that runs off the cluster */
+	e[0] = 0x05;
+	e[1] = 18;
+	uint8_t data[1000];
+	for (int i = 0; i < 1000; i++) {
+		data[i] = (uint8_t)(i * 13 + 1);
+	}
+	memcpy(img + (2 + 3) * 512, data, sizeof(data));
+	int fd = memfd_create("exfat", 0);
+	ck_assert_int_eq(write(fd, img, sizeof(img)), (ssize_t)sizeof(img));
+	struct restore_list l = { 0 };
+	ck_assert_int_eq(restore_exfat_scan(fd, &l), 0);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.files[0].path, "/Report.pdf");
+	ck_assert_uint_eq(l.files[0].size, 1000);
+	ck_assert_int_eq(l.files[0].percent, 100);
+	int out = memfd_create("out", 0);
+	char sha[65], want[65];
+	ck_assert_int_eq(restore_read_file(fd, RESTORE_EXFAT, &l.files[0], out, sha), 0);
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, data, sizeof(data));
+	sha256_hex(&h, want);
+	ck_assert_str_eq(sha, want);
+	restore_list_free(&l);
+	/* the FAT scanner does not take it for FAT */
+	ck_assert_int_eq(restore_fat_scan(fd, &l), -EINVAL);
+	close(out);
 	close(fd);
 }
 END_TEST
@@ -378,6 +456,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, jbd2_descriptor_tags);
 	tcase_add_test(tc, fat_names);
 	tcase_add_test(tc, fat_scan_and_read);
+	tcase_add_test(tc, exfat_scan_and_read);
 	tcase_add_test(tc, sha256_vectors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -308,6 +308,26 @@ static int fat_image(uint8_t data[1000])
 	return fd;
 }
 
+/* L (scanned from FD) holds one 1000-byte "/Report.pdf" that reads back as DATA; the out fd. */
+static int check_one_read_back(int fd, enum restore_fs fs, struct restore_list *l,
+			       const uint8_t data[1000])
+{
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->files[0].path, "/Report.pdf");
+	ck_assert_uint_eq(l->files[0].size, 1000);
+	ck_assert_int_eq(l->files[0].percent, 100);
+	int out = memfd_create("out", 0);
+	char sha[65], want[65];
+	ck_assert_int_eq(restore_read_file(fd, fs, &l->files[0], out, sha), 0);
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, data, 1000);
+	sha256_hex(&h, want);
+	ck_assert_str_eq(sha, want);
+	ck_assert_int_eq(lseek(out, 0, SEEK_END), 1000);
+	return out;
+}
+
 START_TEST(fat_scan_and_read)
 {
 	uint8_t data[1000];
@@ -317,19 +337,8 @@ START_TEST(fat_scan_and_read)
 	int fd = fat_image(data);
 	struct restore_list l = { 0 };
 	ck_assert_int_eq(restore_fat_scan(fd, &l), 0);
-	ck_assert_uint_eq(l.n, 1);
-	ck_assert_str_eq(l.files[0].path, "/Report.pdf");
-	ck_assert_uint_eq(l.files[0].size, 1000);
-	ck_assert_int_eq(l.files[0].percent, 100);
-	int out = memfd_create("out", 0);
-	char sha[65], want[65];
-	ck_assert_int_eq(restore_read_file(fd, RESTORE_FAT, &l.files[0], out, sha), 0);
-	struct sha256 h;
-	sha256_init(&h);
-	sha256_update(&h, data, sizeof(data));
-	sha256_hex(&h, want);
-	ck_assert_str_eq(sha, want);
-	ck_assert_int_eq(lseek(out, 0, SEEK_END), 1000);
+	int out = check_one_read_back(fd, RESTORE_FAT, &l, data);
+	char sha[65];
 	/* a size that runs past the device is refused, not read */
 	l.files[0].ext[0].phys = 1u << 20;
 	ck_assert_int_lt(restore_read_file(fd, RESTORE_FAT, &l.files[0], out, sha), 0);
@@ -404,18 +413,7 @@ START_TEST(exfat_scan_and_read)
 	ck_assert_int_eq(write(fd, img, sizeof(img)), (ssize_t)sizeof(img));
 	struct restore_list l = { 0 };
 	ck_assert_int_eq(restore_exfat_scan(fd, &l), 0);
-	ck_assert_uint_eq(l.n, 1);
-	ck_assert_str_eq(l.files[0].path, "/Report.pdf");
-	ck_assert_uint_eq(l.files[0].size, 1000);
-	ck_assert_int_eq(l.files[0].percent, 100);
-	int out = memfd_create("out", 0);
-	char sha[65], want[65];
-	ck_assert_int_eq(restore_read_file(fd, RESTORE_EXFAT, &l.files[0], out, sha), 0);
-	struct sha256 h;
-	sha256_init(&h);
-	sha256_update(&h, data, sizeof(data));
-	sha256_hex(&h, want);
-	ck_assert_str_eq(sha, want);
+	int out = check_one_read_back(fd, RESTORE_EXFAT, &l, data);
 	restore_list_free(&l);
 	/* the FAT scanner does not take it for FAT */
 	ck_assert_int_eq(restore_fat_scan(fd, &l), -EINVAL);

@@ -308,7 +308,7 @@ static int ext4_open(int fd, struct ext4 *e)
 		return -EINVAL;
 	}
 	uint64_t ng = (e->blocks - e->first_data + e->bpg - 1) / e->bpg;
-	if (ng > (1u << 20) || (uint64_t)e->ipg * e->isz % e->bs) {
+	if (ng > (1u << 20) || ng * dsz > (64u << 20) || (uint64_t)e->ipg * e->isz % e->bs) {
 		return -EINVAL;
 	}
 	e->ngroups = (uint32_t)ng;

@@ -84,6 +84,20 @@ def restored(s, where, arg, sub, sha, rel):
                                                                 sha))
 
 
+def tui_restore(s, sha):
+    """The text UI on a terminal (script's pty), keys as a person types them once each dialog
+    is up: the system (the first row), its deleted file, the folder, Enter at the end."""
+    sh_ok(s, f'mkdir -p {DEST}/tui')
+    keys = (f"sleep 12; printf '\\r'; sleep 15; printf '\\r'; sleep 8; "
+            f"printf '%s\\r' {DEST}/tui; sleep 12; printf '\\r'; sleep 3")
+    status, out, err = s.sh(f"({keys}) | timeout 120 script -qfec 'lifeline restore' /dev/null",
+                            timeout=200)
+    check(status == 0, f'the text UI exited {status}: {err.strip()[-300:]}')
+    got = sh_ok(s, f'sha256sum {DEST}/tui/*').split()
+    check(got and got[0] == sha, f'the text UI restored {got}, not sha256 {sha}')
+    s.log('text UI: system, file and folder chosen; restored with the same sha256')
+
+
 def run(s, disks):
     sysd, usb = disks['restore-sys'], disks['restore-usb'].dev
     root = '/dev/disk/by-uuid/' + sysd.desc['root']['fs_uuid']
@@ -105,6 +119,7 @@ def run(s, disks):
     status, _, err = s.sh(f'lifeline restore {on_sys} {shq(EXT4_FILE)}')
     check(status == 2 and '--to' in err, f'no --to: exit {status} {err!r}')
     restored(s, on_sys, EXT4_FILE, 'ext4', sha, EXT4_FILE)
+    tui_restore(s, sha)
 
     # NTFS: made in the guest, the file deleted through ntfs-3g
     sh_ok(s, f'mkntfs -Q -F -L restore-ntfs {ntfs} >/dev/null')

@@ -9,6 +9,9 @@
  *  - ext2/3/4: the kernel zeroes a deleted file's extents and wipes its directory entry, so the
  *    journal's copies of its inode and of its directory block are what bring it back (the jbd2
  *    log is read here: ext4magic misreads checksum-v3 journals, the default since e2fsprogs 1.43);
+ *    jbd2 (Linux 6.1) starts writing at the log's first block again on every mount, so the
+ *    copies of a file saved early in one mount session are gone after the next session's
+ *    first transactions: such a file is found only by carving;
  *  - FAT12/16/32: directory entries marked 0xE5 (long names included), read as contiguous
  *    clusters that are still free;
  *  - exFAT: file entry sets with their in-use bit cleared, read along the FAT chain the

@@ -399,6 +399,11 @@ static int do_list(struct job *j, const char *filter)
 		printf("%zu deleted file%s found. OK: how much of its data is not yet reused "
 		       "(DELETED shows the last change where the deletion time is not kept).\n",
 		       total, total == 1 ? "" : "s");
+		if (total == 0 && usable > 0) {
+			printf("What the filesystem no longer knows (on ext4: a file whose copies the "
+			       "journal has overwritten since) 'lifeline restore --carve DEV --to DIR' "
+			       "may find by its content.\n");
+		}
 	}
 	if (usable == 0) {
 		return cli_fail(c, "no filesystem here could be read for deleted files");

@@ -22,6 +22,9 @@ static const struct lifeline_tool tools[] = {
 	{ "services", "failed units of the last boot; enable, disable or mask units",
 	  tool_services },
 	{ "logs", "the last boots, their errors and a diagnosis", tool_logs },
+	{ "files", "browse the installed system's files (Midnight Commander)", tool_files },
+	{ "search", "find files by name, date and size", tool_search },
+	{ "copy", "copy files to a USB stick or a network share, checksums verified", tool_copy },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

@@ -17,10 +17,13 @@ static bool name_char(char c, const char *extra)
 	       (c && strchr(extra, c));
 }
 
-/* Copies the LEN bytes at S into OUT if every one is allowed; false otherwise. */
+/*
+ * Copies the LEN bytes at S into OUT if every one is allowed and it does not start with '-' (it
+ * becomes an argument of ssh-keyscan or sshfs); false otherwise.
+ */
 static bool take(const char *s, size_t len, const char *extra, char *out, size_t size)
 {
-	if (len == 0 || len >= size) {
+	if (len == 0 || len >= size || s[0] == '-') {
 		return false;
 	}
 	for (size_t i = 0; i < len; i++) {

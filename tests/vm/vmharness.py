@@ -30,7 +30,6 @@ Python 3 standard library only.  One `VM` is one qemu process:
 import atexit
 import base64
 import codecs
-import contextlib
 import hashlib
 import json
 import os
@@ -53,11 +52,6 @@ EXIT_SKIP = 77
 OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
 OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
 QEMU = os.environ.get('QEMU', 'qemu-system-x86_64')
-# Services on the host that the guest reaches through its user network (restrict=on lets only
-# forwards through): guestfwd rules such as 'tcp:10.0.2.100:4450-cmd:socat STDIO TCP:127.0.0.1:N'
-# (cmd: runs once per connection), added to every VM made while they are listed.  A test adds
-# its rule before it makes the VM and removes it afterwards (see guest_forward()).
-GUEST_FORWARDS = []
 
 _ANSI = re.compile(rb'\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78DEHM])')
 _running = set()
@@ -139,18 +133,6 @@ class QMP:
         self.sock.close()
 
 
-@contextlib.contextmanager
-def guest_forward(guest_addr, guest_port, host_port):
-    """The VMs made inside the with block reach 127.0.0.1:HOST_PORT on the host at
-    GUEST_ADDR:GUEST_PORT (socat runs for every connection)."""
-    rule = f'tcp:{guest_addr}:{guest_port}-cmd:socat STDIO TCP:127.0.0.1:{host_port}'
-    GUEST_FORWARDS.append(rule)
-    try:
-        yield
-    finally:
-        GUEST_FORWARDS.remove(rule)
-
-
 class VM:
     """One qemu.  Configure with the media methods, then start()."""
 
@@ -196,8 +178,6 @@ class VM:
             self.args += ['-drive', f'if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}',
                           '-drive', f'if=pflash,format=raw,unit=1,file={vars_copy}']
         netdev = 'user,id=n0,restrict=on,hostname=lifeline-vm'
-        for rule in GUEST_FORWARDS:
-            netdev += ',guestfwd=' + rule.replace(',', ',,')
         if tftp:
             netdev += f',tftp={tftp}'
         if bootfile:

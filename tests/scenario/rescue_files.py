@@ -20,7 +20,6 @@ import socket
 import subprocess
 import time
 
-import vmharness
 from vmharness import check
 
 DISKS = [{'name': 'files-sys', 'patient': 'healthy-bios'},
@@ -140,8 +139,10 @@ def host_service(s):
                 time.sleep(0.2)     # the next connection attempt; readiness is the socket
         s.log(f'files: smbd on 127.0.0.1:{port}, guest sees {SMB_ADDR}:{SMB_PORT}')
         _smb.update(share=share, port=port, work=work)
-        with vmharness.guest_forward(SMB_ADDR, SMB_PORT, port):
-            yield
+        # restrict=on lets only forwards through; cmd: runs socat for every connection
+        s.netdev_extra.append(f'guestfwd=tcp:{SMB_ADDR}:{SMB_PORT}-'
+                              f'cmd:socat STDIO TCP:127.0.0.1:{port}')
+        yield
     finally:
         proc.terminate()
         try:

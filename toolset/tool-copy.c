@@ -40,6 +40,8 @@ static const char help[] =
 	"  --password-stdin     read the share's password from standard input (never give it on\n"
 	"                       the command line)\n"
 	"  --overwrite          replace files that exist at DEST (else they are left alone)\n"
+	"On a terminal without arguments, the system, SRC, the destination (the partitions found,\n"
+	"or a share typed in) and its password are asked in dialogs.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;
 
@@ -57,6 +59,8 @@ struct copy {
 	bool overwrite;
 	const char *top;       /* the copy's name at DEST (SRC's last component) */
 	int dst[WALK_DEPTH_MAX + 2]; /* dst[d]: the destination folder of the entries at depth d */
+	dev_t top_dev;         /* the copy's top folder at DEST: never copied into itself */
+	ino_t top_ino;
 	unsigned char *buf;
 	/* the summary */
 	uint64_t files, bytes, links, dirs, same, skipped;
@@ -360,6 +364,10 @@ static int on_entry(void *data, enum walk_event ev, const struct walk_entry *e)
 		k->skipped++;
 		return WALK_CONTINUE;
 	}
+	if (e->depth > 0 && e->st->st_dev == k->top_dev && e->st->st_ino == k->top_ino) {
+		note(k, k->failed, &k->n_failed, rel, "this is the destination: not copied into itself");
+		return WALK_SKIP;
+	}
 	if (mkdirat(dfd, dname, 0700) < 0 && errno != EEXIST) {
 		note(k, k->failed, &k->n_failed, rel, strerror(errno));
 		return errno == ENOSPC || errno == EROFS ? -errno : WALK_SKIP;
@@ -368,6 +376,11 @@ static int on_entry(void *data, enum walk_event ev, const struct walk_entry *e)
 	if (fd < 0) {
 		note(k, k->failed, &k->n_failed, rel, strerror(errno));
 		return WALK_SKIP;
+	}
+	struct stat top;
+	if (e->depth == 0 && fstat(fd, &top) == 0) {
+		k->top_dev = top.st_dev;
+		k->top_ino = top.st_ino;
 	}
 	k->dst[e->depth + 1] = fd;
 	k->dirs++;
@@ -479,6 +492,11 @@ static int open_place(struct cli *c, const struct dest *d, const char *password,
 			return cli_fail(c, "%s: no such block device among the disks", d->path);
 		}
 		const struct systems_dev *dev = &c->systems.devs[i];
+		if (dev->mountpoint[0]) {
+			/* mounted already (by hand): the copy goes there */
+			snprintf(p->dir, sizeof(p->dir), "%s", dev->mountpoint);
+			return CLI_OK;
+		}
 		if (dev->whole && !dev->fstype[0]) {
 			return cli_fail(c, "%s is a whole disk without a filesystem: give its partition",
 					dev->path);
@@ -642,6 +660,66 @@ static int open_source(const char *root, const char *src, int *ret_dfd, const ch
 	return 0;
 }
 
+/*
+ * The text UI's questions: SRC inside the system, then DEST among the partitions that hold no
+ * installed system (or typed), then a share's password.  RET_* are new strings; false for Cancel.
+ */
+static bool ui_ask(struct cli *c, char **ret_src, char **ret_dest, char **ret_password)
+{
+	*ret_src = *ret_dest = *ret_password = NULL;
+	if (cli_discover(c) != CLI_OK) {
+		return false;
+	}
+	char *src = tui_entry("Copy", "Folder or file to copy, as the installed system sees it "
+			      "(/home/alice/Documents):", false);
+	if (!src) {
+		return false;
+	}
+	const char *items[65];
+	char labels[64][160];
+	int devs[64];
+	size_t n = 0;
+	for (size_t i = 0; i < c->systems.n_devs && n < 64; i++) {
+		const struct systems_dev *d = &c->systems.devs[i];
+		bool sys_dev = false;
+		for (size_t j = 0; j < c->systems.n_sys; j++) {
+			const struct systems_system *y = &c->systems.sys[j];
+			sys_dev = sys_dev || y->root == (int)i || y->boot == (int)i || y->esp == (int)i;
+		}
+		if (sys_dev || !d->fstype[0] || d->stacked || strstr("swap crypto_LUKS LVM2_member "
+			"linux_raid_member iso9660 squashfs", d->fstype)) {
+			continue;
+		}
+		snprintf(labels[n], sizeof(labels[n]), "%-14s %-8s %6.1f GB  %.40s", d->path, d->fstype,
+			 (double)d->size / 1e9, d->label);
+		items[n] = labels[n];
+		devs[n++] = (int)i;
+	}
+	items[n] = "Another folder or a network share (smb://, nfs://, sftp://)";
+	int k = tui_choose("Copy", "Copy to:", items, n + 1);
+	char *dest = NULL;
+	if (k >= 0 && (size_t)k < n) {
+		dest = strdup(c->systems.devs[devs[k]].path);
+	} else if (k >= 0) {
+		dest = tui_entry("Copy", "Destination: a folder, smb://user@host/share/folder, "
+				 "nfs://host/export, sftp://user@host/path", false);
+	}
+	if (!dest) {
+		free(src);
+		return false;
+	}
+	if (strstr(dest, "://") && !util_startswith(dest, "nfs://")) {
+		*ret_password = tui_entry("Copy", "Password of the share (empty for none):", true);
+		if (*ret_password && !**ret_password) {
+			free(*ret_password);
+			*ret_password = NULL;
+		}
+	}
+	*ret_src = src;
+	*ret_dest = dest;
+	return true;
+}
+
 int tool_copy(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -669,6 +747,16 @@ int tool_copy(struct cli *c, int argc, char **argv)
 	if (go != CLI_GO) {
 		return go;
 	}
+	bool ui = c->tty && !c->json && argc == 1;
+	char *ui_src = NULL, *ui_dest = NULL, *password = NULL;
+	if (ui) {
+		if (!ui_ask(c, &ui_src, &ui_dest, &password)) {
+			return CLI_OK;
+		}
+		args[0] = util_strip(ui_src);
+		args[1] = util_strip(ui_dest);
+		n_args = 2;
+	}
 	if (n_args != 2) {
 		return cli_usage(c, "give SRC and DEST");
 	}
@@ -678,21 +766,24 @@ int tool_copy(struct cli *c, int argc, char **argv)
 	}
 	struct dest d;
 	char why[600];
+	int r = CLI_USAGE;
 	if (dest_parse(dest_arg, &d, why, sizeof(why)) < 0) {
-		return cli_usage(c, "%s", why);
+		cli_usage(c, "%s", why);
+		goto out_args;
 	}
 	if (pw_stdin && d.kind == DEST_LOCAL) {
-		return cli_usage(c, "--password-stdin is for a network destination");
+		cli_usage(c, "--password-stdin is for a network destination");
+		goto out_args;
 	}
-	int r = cli_read_secrets(c);
+	r = cli_read_secrets(c);
 	if (r != CLI_OK) {
-		return r;
+		goto out_args;
 	}
-	char *password = NULL;
 	if (pw_stdin) {
 		password = cli_read_line(1024);
 		if (!password) {
-			return cli_usage(c, "--password-stdin: no password on standard input");
+			r = cli_usage(c, "--password-stdin: no password on standard input");
+			goto out_args;
 		}
 	}
 	char where[1200], src_shown[600];
@@ -704,7 +795,7 @@ int tool_copy(struct cli *c, int argc, char **argv)
 	struct place pl = { 0 };
 	int sdfd = -1;
 	const char *sname = NULL;
-	if (c->system) {
+	if (c->system || ui) {
 		r = cli_pick_system(c, &sys);
 		if (r != CLI_OK) {
 			goto out;
@@ -785,13 +876,20 @@ out:
 		close(sdfd);
 	}
 	target_close(t);
-	if (password) {
-		free(password);
-	}
 	free(k.buf);
 	free(k.sums);
 	json_object_put(k.unreadable);
 	json_object_put(k.failed);
 	json_object_put(k.exists);
+	if (ui) {
+		tui_pause();
+	}
+out_args:
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	free(ui_src);
+	free(ui_dest);
 	return r;
 }

@@ -4,6 +4,7 @@
  */
 #include "target.h"
 #include "tools.h"
+#include "tui.h"
 #include "util.h"
 #include "walk.h"
 
@@ -33,6 +34,7 @@ static const char help[] =
 	"  --smaller SIZE       smaller than SIZE\n"
 	"  --type f|d           only files (f) or only folders (d)\n"
 	"  --limit N            stop after N matches\n"
+	"On a terminal without options, the pattern and the age are asked in dialogs.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;
 
@@ -293,6 +295,27 @@ int tool_search(struct cli *c, int argc, char **argv)
 	if (go != CLI_GO) {
 		return go;
 	}
+	/* the text UI: the same search, its criteria asked for */
+	bool ui = c->tty && !c->json && argc == 1;
+	char *ui_name = NULL, *ui_age = NULL;
+	if (ui) {
+		ui_name = tui_entry("Search", "File name pattern (*.odt, report*), empty for every file:",
+				    false);
+		ui_age = ui_name ? tui_entry("Search", "Changed in the last (7 days, 12 hours), empty "
+					     "for any time:", false) : NULL;
+		if (!ui_name || !ui_age) {
+			free(ui_name);
+			return CLI_OK;
+		}
+		s.name = *util_strip(ui_name) ? util_strip(ui_name) : NULL;
+		if (*util_strip(ui_age) && walk_parse_date(util_strip(ui_age), now, &s.newer) < 0) {
+			tui_show("Search", "That is not a time: give '7 days', '12 hours' or 2026-12-01.");
+			free(ui_name);
+			free(ui_age);
+			return CLI_USAGE;
+		}
+		s.newer_set = *util_strip(ui_age) != '\0';
+	}
 	if (path) {
 		s.start = path;
 		if (!*s.start || strlen(s.start) >= 1024) {
@@ -341,5 +364,10 @@ int tool_search(struct cli *c, int argc, char **argv)
 	json_object_put(s.results);
 	json_object_put(s.bad);
 	json_object_put(notes);
+	if (ui) {
+		free(ui_name);
+		free(ui_age);
+		tui_pause();
+	}
 	return r;
 }

@@ -190,7 +190,12 @@ int dest_host_keys(const struct dest *d, const char *known_hosts, char *fingerpr
 		run_result_clear(&r);
 		return e < 0 ? e : -EHOSTUNREACH;
 	}
-	e = util_write_in_root("/", known_hosts, r.out, r.out_len, 0600);
+	/* written inside its own folder: util_write_in_root() does not cross into /run from / */
+	char dir[300];
+	const char *slash = strrchr(known_hosts, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - known_hosts) : 1,
+		 slash ? known_hosts : ".");
+	e = util_write_in_root(dir, slash ? slash + 1 : known_hosts, r.out, r.out_len, 0600);
 	run_result_clear(&r);
 	if (e < 0) {
 		snprintf(why, why_size, "cannot write %s: %s", known_hosts, strerror(-e));
@@ -226,7 +231,7 @@ static int mount_smb(const struct dest *d, const char *dir, const char *password
 		char *cred = NULL;
 		size_t len = (size_t)asprintf(&cred, "username=%s\npassword=%s\n",
 					      d->user[0] ? d->user : "guest", password ? password : "");
-		e = cred ? util_write_in_root("/", cfile, cred, len, 0600) : -ENOMEM;
+		e = cred ? util_write_in_root(cdir, "smb", cred, len, 0600) : -ENOMEM;
 		if (cred) {
 			explicit_bzero(cred, len);
 			free(cred);

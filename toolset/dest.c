@@ -226,6 +226,8 @@ static int mount_smb(const struct dest *d, const char *dir, const char *password
 		return e;
 	}
 	snprintf(cfile, sizeof(cfile), "%s/smb", cdir);
+	/* mfsymlinks: symlinks as Minshall+French link files, which SMB servers without the POSIX
+	   extensions (Windows, Samba by default) can hold */
 	int n = 0;
 	if (d->user[0] || password) {
 		char *cred = NULL;
@@ -241,9 +243,9 @@ static int mount_smb(const struct dest *d, const char *dir, const char *password
 			rmdir(cdir);
 			return e;
 		}
-		n = snprintf(opts, sizeof(opts), "credentials=%s", cfile);
+		n = snprintf(opts, sizeof(opts), "mfsymlinks,credentials=%s", cfile);
 	} else {
-		n = snprintf(opts, sizeof(opts), "guest");
+		n = snprintf(opts, sizeof(opts), "mfsymlinks,guest");
 	}
 	if (d->port) {
 		snprintf(opts + n, sizeof(opts) - (size_t)n, ",port=%u", d->port);

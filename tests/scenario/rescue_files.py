@@ -256,6 +256,14 @@ def run(s, disks):
     check(res['identical_already'] == len(TREE) + 1 and res['files'] == 0,
           f'second copy: {res}')
 
+    # every filesystem of every disk: the system's root and the copy on the second disk
+    out = s.lifeline("search --all --name minutes.odt --json")
+    found = sorted(r['path'] for r in json.loads(out)['results'])
+    check(len(found) == 2 and found[0].endswith(':/Reports/2026/minutes.odt') !=
+          found[1].endswith(':/Reports/2026/minutes.odt') and
+          any(p.endswith(f':{TOP}/2026/minutes.odt') for p in found),
+          f'search --all: {found}')
+
     # copy to the host's SMB share; the password from stdin; a wrong one is a clear failure
     url = f'smb://{SMB_USER}@{SMB_ADDR}:{SMB_PORT}/{SHARE}/backup'
     s.lifeline(f'copy --system {system} {TOP} {url} --password-stdin --yes', stdin=['wrong-pw'],
@@ -278,6 +286,11 @@ def run(s, disks):
         check(got == h, f'SMB share: {rel} has SHA-256 {got}, not {h}')
     with open(os.path.join(share, 'SHA256SUMS'), encoding='utf-8') as f:
         check_sums_file(f.read(), 'Reports', 'SMB share')
+    # the symlink as a Minshall+French link file (mount.cifs mfsymlinks)
+    with open(os.path.join(share, 'Reports', LINK[0]), 'rb') as f:
+        mf = f.read()
+    check(mf.startswith(b'XSym\n') and LINK[1].encode() in mf,
+          f'SMB share: {LINK[0]} is not a link file to {LINK[1]}: {mf[:80]!r}')
     s.log(f'files: {len(TREE)} files on the SMB share match on the host; '
           f'module in {time.monotonic() - t0:.0f} s')
 

@@ -117,6 +117,18 @@ static void mount_others(struct target *t, unsigned long mf)
 	}
 }
 
+bool target_mountable(const char *fstype)
+{
+	static const char *const types[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat",
+					     "exfat", "ntfs", "f2fs", "jfs", "reiserfs", "hfsplus" };
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strcmp(fstype, types[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int target_mount_dev(const struct systems_dev *d, bool rw, char *dir, size_t dir_size, char *why,
 		     size_t why_size)
 {

@@ -42,6 +42,8 @@ void target_close(struct target *t);
  * with WHY.
  */
 #define TARGET_MNT_BASE "/run/lifeline/mnt"
+/* FSTYPE (blkid TYPE) holds files that target_mount_dev() can mount: ext4, vfat, ntfs, ... */
+bool target_mountable(const char *fstype);
 int target_mount_dev(const struct systems_dev *d, bool rw, char *dir, size_t dir_size, char *why,
 		     size_t why_size);
 /* Unmounts DIR (after sync), detaching it when busy, and removes the directory. */

@@ -154,15 +154,6 @@ static void to_hex(const unsigned char *md, char *hex)
 	}
 }
 
-static int pump(struct copy *k, int in, int out, char *hex, bool *read_err);
-
-/* SHA-256 of what is left to read on FD; 0 or a negative errno. */
-static int hash_fd(struct copy *k, int fd, char *hex)
-{
-	bool read_err;
-	return pump(k, fd, -1, hex, &read_err);
-}
-
 static int write_all(int fd, const unsigned char *p, size_t len)
 {
 	while (len) {
@@ -219,6 +210,13 @@ static int pump(struct copy *k, int in, int out, char *hex, bool *read_err)
 	EVP_MD_CTX_free(ctx);
 	to_hex(md, hex);
 	return e;
+}
+
+/* SHA-256 of what is left to read on FD; 0 or a negative errno. */
+static int hash_fd(struct copy *k, int fd, char *hex)
+{
+	bool read_err;
+	return pump(k, fd, -1, hex, &read_err);
 }
 
 /* An existing file at DEST: the same content counts as copied, another is left alone. */
@@ -285,7 +283,7 @@ static int copy_file(struct copy *k, const struct walk_entry *e, int dfd, const 
 	if (r < 0) {
 		unlinkat(dfd, dname, 0);
 		note(k, read_err ? k->unreadable : k->failed, read_err ? &k->n_unreadable : &k->n_failed,
-		     rel, read_err ? strerror(-r) : strerror(-r));
+		     rel, strerror(-r));
 		return !read_err && (r == -ENOSPC || r == -EROFS) ? r : WALK_CONTINUE;
 	}
 	int chk = openat(dfd, dname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -686,8 +684,7 @@ static bool ui_ask(struct cli *c, char **ret_src, char **ret_dest, char **ret_pa
 			const struct systems_system *y = &c->systems.sys[j];
 			sys_dev = sys_dev || y->root == (int)i || y->boot == (int)i || y->esp == (int)i;
 		}
-		if (sys_dev || !d->fstype[0] || d->stacked || strstr("swap crypto_LUKS LVM2_member "
-			"linux_raid_member iso9660 squashfs", d->fstype)) {
+		if (sys_dev || !target_mountable(d->fstype) || d->mountpoint[0]) {
 			continue;
 		}
 		snprintf(labels[n], sizeof(labels[n]), "%-14s %-8s %6.1f GB  %.40s", d->path, d->fstype,

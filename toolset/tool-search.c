@@ -166,18 +166,6 @@ static bool search_in(struct search *s, const char *root)
 	return true;
 }
 
-static bool searchable(const struct systems_dev *d)
-{
-	static const char *const types[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat",
-					     "exfat", "ntfs", "f2fs", "jfs", "reiserfs", "hfsplus" };
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (strcmp(d->fstype, types[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static int search_all(struct cli *c, struct search *s, struct json_object *notes)
 {
 	int r = cli_discover(c);
@@ -187,7 +175,7 @@ static int search_all(struct cli *c, struct search *s, struct json_object *notes
 	for (size_t i = 0; i < c->systems.n_devs && !s->limited; i++) {
 		const struct systems_dev *d = &c->systems.devs[i];
 		char dir[300], why[400], where[128];
-		if (!searchable(d)) {
+		if (!target_mountable(d->fstype)) {
 			continue;
 		}
 		if (d->mountpoint[0]) {
@@ -330,7 +318,7 @@ int tool_search(struct cli *c, int argc, char **argv)
 	struct json_object *notes = json_object_new_array();
 	const char *id = NULL;
 	int r = all ? search_all(c, &s, notes) : search_system(c, &s, notes, &id);
-	if (r == CLI_OK || (r == CLI_FAIL && s.found)) {
+	if (r == CLI_OK) {
 		if (c->json) {
 			struct json_object *root = json_object_new_object();
 			json_object_object_add(root, "system", id ? json_object_new_string(id) : NULL);

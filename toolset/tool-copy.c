@@ -40,7 +40,7 @@ static const char help[] =
 	"  --password-stdin     read the share's password from standard input (never give it on\n"
 	"                       the command line)\n"
 	"  --overwrite          replace files that exist at DEST (else they are left alone)\n"
-	"On a terminal without arguments, the system, SRC, the destination (the partitions found,\n"
+	"On a terminal without SRC and DEST, the system, SRC, the destination (the partitions found,\n"
 	"or a share typed in) and its password are asked in dialogs.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;
@@ -744,7 +744,7 @@ int tool_copy(struct cli *c, int argc, char **argv)
 	if (go != CLI_GO) {
 		return go;
 	}
-	bool ui = c->tty && !c->json && argc == 1;
+	bool ui = c->tty && !c->json && n_args == 0;
 	char *ui_src = NULL, *ui_dest = NULL, *password = NULL;
 	if (ui) {
 		if (!ui_ask(c, &ui_src, &ui_dest, &password)) {

@@ -34,7 +34,7 @@ static const char help[] =
 	"  --smaller SIZE       smaller than SIZE\n"
 	"  --type f|d           only files (f) or only folders (d)\n"
 	"  --limit N            stop after N matches\n"
-	"On a terminal without options, the pattern and the age are asked in dialogs.\n"
+	"On a terminal without criteria and PATH, the pattern and the age are asked in dialogs.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;
 
@@ -239,8 +239,10 @@ int tool_search(struct cli *c, int argc, char **argv)
 	const char *path = NULL;
 	size_t n_args = 0;
 	int o;
+	bool criteria = false;
 	while ((o = cli_getopt_args(c, argc, argv, opts, &path, 1, &n_args)) > 0) {
 		char *end;
+		criteria = true;
 		switch (o) {
 		case OPT_ALL:
 			all = true;
@@ -284,7 +286,7 @@ int tool_search(struct cli *c, int argc, char **argv)
 		return go;
 	}
 	/* the text UI: the same search, its criteria asked for */
-	bool ui = c->tty && !c->json && argc == 1;
+	bool ui = c->tty && !c->json && !criteria && !path;
 	char *ui_name = NULL, *ui_age = NULL;
 	if (ui) {
 		ui_name = tui_entry("Search", "File name pattern (*.odt, report*), empty for every file:",

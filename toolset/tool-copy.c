@@ -758,12 +758,13 @@ int tool_copy(struct cli *c, int argc, char **argv)
 		return cli_usage(c, "give SRC and DEST");
 	}
 	const char *src = args[0], *dest_arg = args[1];
-	if (!*src) {
-		return cli_usage(c, "SRC is empty");
-	}
 	struct dest d;
 	char why[600];
 	int r = CLI_USAGE;
+	if (!*src) {
+		cli_usage(c, "SRC is empty");
+		goto out_args;
+	}
 	if (dest_parse(dest_arg, &d, why, sizeof(why)) < 0) {
 		cli_usage(c, "%s", why);
 		goto out_args;

@@ -173,6 +173,44 @@ def make_tree(s, dev):
     check(status == 0, f'making the tree failed ({status}): {err.strip()[-400:]}')
 
 
+def on_terminal(s, command, steps, timeout=180):
+    """COMMAND on a pseudo-terminal (script), its keys typed as its dialogs appear: STEPS are
+    (regex, count, keys): once the typescript or the dialog announcements match REGEX COUNT
+    times, KEYS are typed.  Returns (status, what the terminal showed)."""
+    feed = ['w() { until [ "$(cat /tmp/files-ann /tmp/files-tty 2>/dev/null | '
+            'grep -c -a -E "$1")" -ge "$2" ]; do sleep 0.2; done; }', 'feed() {']
+    for regex, count, keys in steps:
+        feed.append(f"  w '{regex}' {count}; printf '{keys}'")
+    feed.append('}')
+    script = '\n'.join(feed) + (
+        '\nrm -f /tmp/files-ann /tmp/files-tty; : > /tmp/files-ann\n'
+        f'feed | LIFELINE_ANNOUNCE=/tmp/files-ann TERM=linux timeout {timeout} '
+        f'script -qfec "{command}" /tmp/files-tty >/dev/null\n'
+        'st=$?; cat /tmp/files-tty; exit $st\n')
+    status, out, err = s.sh(f"cat > /tmp/files-tui.sh <<'EOF'\n{script}EOF\nsh /tmp/files-tui.sh",
+                            timeout + 60)
+    s.log(f'files: `{command}` on a terminal -> {status}')
+    return status, out
+
+
+def text_uis(s, system):
+    """The search's dialogs (pattern, age) and Midnight Commander on the mounted system, F10
+    to quit, everything unmounted after."""
+    status, out = on_terminal(s, f'lifeline search --system {system}', [
+        ('entry Search', 1, '*.odt\\r'), ('entry Search', 2, '2 days\\r'),
+        ('pause done', 1, '\\r')])
+    check(status == 0, f'search in dialogs exited {status}: {out[-600:]!r}')
+    for rel in EXPECT_NEWER_ODT:
+        check(rel.split('/')[-1].encode() in out.encode(),
+              f'search in dialogs: {rel} not shown: {out[-1500:]!r}')
+    check('3 found.' in out, f'search in dialogs: not "3 found.": {out[-600:]!r}')
+    status, out = on_terminal(s, f'lifeline files --system {system}', [
+        ('Quit mc with F10', 1, ''), ('PullDn', 1, '\\033[21~')])
+    check(status == 0 and 'unmounted' in out, f'files (mc) exited {status}: {out[-800:]!r}')
+    status, mounts, _ = s.sh('cat /proc/mounts')
+    check('/run/lifeline/' not in mounts, f'left mounted after mc:\n{mounts}')
+
+
 def search(s, system, args):
     out = s.lifeline(f'search --system {system} --json {args}')
     res = json.loads(out)
@@ -291,8 +329,11 @@ def run(s, disks):
         mf = f.read()
     check(mf.startswith(b'XSym\n') and LINK[1].encode() in mf,
           f'SMB share: {LINK[0]} is not a link file to {LINK[1]}: {mf[:80]!r}')
-    s.log(f'files: {len(TREE)} files on the SMB share match on the host; '
-          f'module in {time.monotonic() - t0:.0f} s')
+    s.log(f'files: {len(TREE)} files on the SMB share match on the host')
+    t1 = time.monotonic()
+    text_uis(s, system)
+    s.log(f'files: text UIs in {time.monotonic() - t1:.0f} s; module in '
+          f'{time.monotonic() - t0:.0f} s')
 
 
 def after(s, disks):

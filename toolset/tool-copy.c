@@ -632,17 +632,26 @@ static int open_source(const char *root, const char *src, int *ret_dfd, const ch
 		*ret_name = ".";
 		return 0;
 	}
+	char *slash = strrchr(trimmed, '/');
+	*ret_name = slash ? slash + 1 : trimmed;
+	if (strcmp(*ret_name, ".") == 0 || strcmp(*ret_name, "..") == 0) {
+		return -EINVAL; /* it would be the copy's name at DEST */
+	}
+	if (slash) {
+		*slash = '\0';
+	}
+	const char *dir = slash ? (trimmed[0] ? trimmed : "/") : ".";
 	int fd;
 	if (root) {
-		fd = util_open_parent_in_root(root, trimmed, ret_name);
+		/* inside the system, across the filesystems mounted in it (a separate /home) */
+		int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = rfd < 0 ? -errno : util_open_in_tree(rfd, dir, O_PATH | O_DIRECTORY, 0);
+		if (rfd >= 0) {
+			close(rfd);
+		}
 	} else {
 		/* a local path, relative to the current folder */
-		char *slash = strrchr(trimmed, '/');
-		*ret_name = slash ? slash + 1 : trimmed;
-		if (slash) {
-			*slash = '\0';
-		}
-		fd = open(slash ? (trimmed[0] ? trimmed : "/") : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		fd = fd < 0 ? -errno : fd;
 	}
 	if (fd < 0) {

@@ -151,7 +151,7 @@ static int on_entry(void *data, enum walk_event ev, const struct walk_entry *e)
 static bool search_in(struct search *s, const char *root)
 {
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int fd = rfd < 0 ? -errno : util_open_in_root(rfd, s->start, O_PATH | O_DIRECTORY, 0);
+	int fd = rfd < 0 ? -errno : util_open_in_tree(rfd, s->start, O_PATH | O_DIRECTORY, 0);
 	if (rfd >= 0) {
 		close(rfd);
 	}

@@ -814,8 +814,9 @@ int tool_copy(struct cli *c, int argc, char **argv)
 	}
 	int e = open_source(t ? t->root : NULL, src, &sdfd, &sname);
 	if (e < 0) {
-		r = cli_fail(c, "%s%s%s: %s", sys ? sys->id : "", sys ? ":" : "", src_shown,
-			     strerror(-e));
+		r = e == -EINVAL ? cli_usage(c, "SRC may not end in '.' or '..': name the folder") :
+				   cli_fail(c, "%s%s%s: %s", sys ? sys->id : "", sys ? ":" : "",
+					    src_shown, strerror(-e));
 		goto out;
 	}
 	k.top = strcmp(sname, ".") == 0 ? (sys ? sys->id : "root") : sname;

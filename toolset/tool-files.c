@@ -8,6 +8,7 @@
 #include "tools.h"
 #include "tui.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ static const char help[] =
 	"are mounted under one folder, read-only, and unmounted when mc ends.  Windows\n"
 	"installations too (NTFS with ntfs-3g).  Needs a terminal.  To copy files off with\n"
 	"checksums and a summary, see 'lifeline copy'; to find files, 'lifeline search'.\n"
+	"On a terminal without arguments it first asks which of the three is wanted.\n"
 	"  --rw                 mount read-write, so that files can be changed (after a question;\n"
 	"                       recorded in the audit log)\n"
 	"\n"
@@ -26,6 +28,34 @@ static const char help[] =
 enum {
 	OPT_RW = CLI_OPT_FIRST_TOOL,
 };
+
+/* The console's Files entry: `lifeline files` on a terminal without arguments first asks
+ * which of the three file tools is wanted; search and copy then ask their own questions.
+ * False: browse; true: done, with the exit status in *status. */
+static bool files_menu(int *status)
+{
+	static const char *const items[] = {
+		"Browse the files of an installed system (Midnight Commander)",
+		"Search for files by name, date and size",
+		"Copy a folder to a stick, another disk or a network share",
+	};
+	static int (*const tools[])(struct cli *, int, char **) = { NULL, tool_search, tool_copy };
+	static const char *const names[] = { "files", "search", "copy" };
+
+	int k = tui_choose("Files", "What do you want to do?", items, 3);
+	if (k == 0) {
+		return false;
+	}
+	*status = CLI_OK;
+	if (k > 0) {
+		char *argv[] = { (char *)names[k], NULL };
+		struct cli c = { .tool = names[k], .tty = true };
+		optind = 0;
+		*status = tools[k](&c, 1, argv);
+		cli_free(&c);
+	}
+	return true;
+}
 
 int tool_files(struct cli *c, int argc, char **argv)
 {
@@ -36,6 +66,10 @@ int tool_files(struct cli *c, int argc, char **argv)
 	};
 	bool rw = false;
 	int o;
+	int status;
+	if (argc == 1 && c->tty && files_menu(&status)) {
+		return status;
+	}
 	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		if (o == OPT_RW) {
 			rw = true;
@@ -89,7 +123,7 @@ int tool_files(struct cli *c, int argc, char **argv)
 	struct run_spec spec = { .argv = argv_mc, .terminal = true, .cwd = t->root, .env = env };
 	struct run_result res;
 	int e = run(&spec, &res);
-	int status = res.status;
+	status = res.status;
 	run_result_clear(&res);
 	target_close(t);
 	if (e < 0) {

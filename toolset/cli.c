@@ -51,6 +51,26 @@ int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
 	}
 }
 
+int cli_getopt_args(struct cli *c, int argc, char **argv, const struct option *opts,
+		    const char **args, size_t max, size_t *n)
+{
+	for (;;) {
+		int o = cli_getopt(c, argc, argv, opts);
+		if (o != 0 || optind >= argc) {
+			return o;
+		}
+		/* after "--" everything is an operand; else one, and options may follow */
+		bool rest = strcmp(argv[optind - 1], "--") == 0;
+		do {
+			if (*n >= max) {
+				cli_usage(c, "unexpected argument '%.60s'", argv[optind]);
+				return -1;
+			}
+			args[(*n)++] = argv[optind++];
+		} while (rest && optind < argc);
+	}
+}
+
 int cli_options_done(struct cli *c, int last, int argc, char **argv, const char *help,
 		     bool args_ok)
 {

@@ -66,6 +66,13 @@ bool cli_common_option(struct cli *c, int opt, const char *arg);
 int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
 
 /*
+ * cli_getopt() for tools with operands (SRC DEST) that may come before, between or after the
+ * options: each operand goes to ARGS (at most MAX, counted in *N; one more is a usage error, -1).
+ */
+int cli_getopt_args(struct cli *c, int argc, char **argv, const struct option *opts,
+		    const char **args, size_t max, size_t *n);
+
+/*
  * After the cli_getopt() loop that ended with LAST: CLI_USAGE for a bad option or (unless
  * ARGS_OK) a leftover argument, CLI_OK after printing HELP for --help, else CLI_GO.
  */

@@ -24,6 +24,9 @@ static const struct lifeline_tool tools[] = {
 	{ "logs", "the last boots, their errors and a diagnosis", tool_logs },
 	{ "restore", "list deleted files, restore them byte-identical, carve with photorec",
 	  tool_restore },
+	{ "files", "browse the installed system's files (Midnight Commander)", tool_files },
+	{ "search", "find files by name, date and size", tool_search },
+	{ "copy", "copy files to a USB stick or a network share, checksums verified", tool_copy },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

@@ -85,6 +85,13 @@ static void __attribute__((noreturn)) child(const struct run_spec *spec, int in_
 	if (err_fd < 0) {
 		err_fd = devnull;
 	}
+	if (spec->terminal) {
+		in_fd = 0;
+		out_fd = 1;
+		err_fd = 2;
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+	}
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
 		_exit(127);
 	}
@@ -95,6 +102,10 @@ static void __attribute__((noreturn)) child(const struct run_spec *spec, int in_
 			dprintf(2, "cannot enter %s: %s\n", spec->root, strerror(errno));
 			_exit(127);
 		}
+	}
+	if (spec->cwd && chdir(spec->cwd) < 0) {
+		dprintf(2, "cannot enter %s: %s\n", spec->cwd, strerror(errno));
+		_exit(127);
 	}
 	/* LVM complains about every inherited fd; the others are closed anyway. */
 	setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
@@ -117,19 +128,25 @@ int run(const struct run_spec *spec, struct run_result *ret)
 	if (!spec->argv || !spec->argv[0]) {
 		return -EINVAL;
 	}
-	if (spec->input && pipe2(in, O_CLOEXEC) < 0) {
+	if (spec->input && !spec->terminal && pipe2(in, O_CLOEXEC) < 0) {
 		return -errno;
 	}
-	bool want_out = spec->capture || spec->show;
+	bool want_out = (spec->capture || spec->show) && !spec->terminal;
 	if (want_out && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) {
 		e = -errno;
 		goto err_pipes;
 	}
 	fflush(stdout);
 	fflush(stderr);
+	void (*old_int)(int) = spec->terminal ? signal(SIGINT, SIG_IGN) : SIG_ERR;
+	void (*old_quit)(int) = spec->terminal ? signal(SIGQUIT, SIG_IGN) : SIG_ERR;
 	pid_t pid = fork();
 	if (pid < 0) {
 		e = -errno;
+		if (spec->terminal) {
+			signal(SIGINT, old_int);
+			signal(SIGQUIT, old_quit);
+		}
 		goto err_pipes;
 	}
 	if (pid == 0) {
@@ -216,8 +233,12 @@ int run(const struct run_spec *spec, struct run_result *ret)
 			break;
 		}
 	}
+	if (spec->terminal) {
+		signal(SIGINT, old_int);
+		signal(SIGQUIT, old_quit);
+	}
 	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (spec->capture) {
+	if (spec->capture && !spec->terminal) {
 		r.out = sinks[0].buf ? sinks[0].buf : strdup("");
 		r.out_len = sinks[0].len;
 		r.err = sinks[1].buf ? sinks[1].buf : strdup("");

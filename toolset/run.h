@@ -20,6 +20,10 @@ struct run_spec {
 	bool capture;         /* collect stdout and stderr into the result */
 	bool show;            /* also copy the child's stdout and stderr to ours (the pane) */
 	bool merge;           /* with capture: stderr goes into out (in order) */
+	bool terminal;        /* an interactive program (mc): it gets our stdin, stdout and stderr
+				 (input, capture and show are ignored); we ignore SIGINT and
+				 SIGQUIT until it ends, so Ctrl-C reaches it, not us */
+	const char *cwd;      /* start in this directory (after the chroot), or NULL */
 };
 
 struct run_result {

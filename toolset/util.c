@@ -11,18 +11,29 @@
 #include <time.h>
 #include <unistd.h>
 
-int util_open_in_root(int root_fd, const char *path, int flags, mode_t mode)
+static int open_resolved(int root_fd, const char *path, int flags, mode_t mode,
+			 unsigned long long resolve)
 {
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
 		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	while (*path == '/') {
 		path++;
 	}
 	long fd = syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof(how));
 	return fd < 0 ? -errno : (int)fd;
+}
+
+int util_open_in_root(int root_fd, const char *path, int flags, mode_t mode)
+{
+	return open_resolved(root_fd, path, flags, mode, RESOLVE_NO_XDEV);
+}
+
+int util_open_in_tree(int root_fd, const char *path, int flags, mode_t mode)
+{
+	return open_resolved(root_fd, path, flags, mode, 0);
 }
 
 static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)

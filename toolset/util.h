@@ -14,6 +14,11 @@
  * on the disk cannot lead out of it (openat2 RESOLVE_IN_ROOT).  Returns an fd or a negative errno.
  */
 int util_open_in_root(int root_fd, const char *path, int flags, mode_t mode);
+/*
+ * The same, except that PATH may cross into filesystems mounted inside ROOT_FD: an installed
+ * system's /home or /srv that target_open(TARGET_ALL) mounted there (search, copy).
+ */
+int util_open_in_tree(int root_fd, const char *path, int flags, mode_t mode);
 
 /* Reads a regular file of at most MAX bytes inside ROOT (a directory path); NUL-terminated. */
 int util_read_in_root(const char *root, const char *path, size_t max, char **ret, size_t *ret_len);

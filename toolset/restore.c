@@ -32,22 +32,6 @@ int restore_pread(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return -errno;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 void restore_list_free(struct restore_list *l)
 {
 	if (!l) {
@@ -186,9 +170,12 @@ int restore_read_file(int fd, enum restore_fs fs, const struct restore_file *f, 
 		return -ENOMEM;
 	}
 	struct sha256 h;
-	sha256_init(&h);
+	int r = sha256_init(&h);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
 	uint64_t pos = 0;
-	int r = 0;
 	/* extents in file order; a hole or an unwritten extent reads as zeros */
 	while (pos < f->size && r == 0) {
 		const struct restore_extent *x = NULL;
@@ -226,12 +213,14 @@ int restore_read_file(int fd, enum restore_fs fs, const struct restore_file *f, 
 			memset(buf, 0, n);
 		}
 		sha256_update(&h, buf, n);
-		r = write_all(out_fd, buf, n);
+		r = util_write_all(out_fd, buf, n);
 		pos += n;
 	}
 	free(buf);
 	if (r == 0) {
 		sha256_hex(&h, sha256);
+	} else {
+		sha256_drop(&h);
 	}
 	return r;
 }

@@ -1,87 +1,67 @@
 #include "sha256.h"
 
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
+#include <unistd.h>
 
-static const uint32_t k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-	0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-	0xc67178f2,
-};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void block(struct sha256 *s, const uint8_t *p)
+int sha256_init(struct sha256 *s)
 {
-	uint32_t w[64], v[8];
-	for (int i = 0; i < 16; i++) {
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	s->ctx = EVP_MD_CTX_new();
+	if (!s->ctx || !EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL)) {
+		sha256_drop(s);
+		return -ENOMEM;
 	}
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	memcpy(v, s->h, sizeof(v));
-	for (int i = 0; i < 64; i++) {
-		uint32_t s1 = ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25);
-		uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
-		uint32_t t1 = v[7] + s1 + ch + k[i] + w[i];
-		uint32_t s0 = ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22);
-		uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-		memmove(v + 1, v, 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + s0 + maj;
-	}
-	for (int i = 0; i < 8; i++) {
-		s->h[i] += v[i];
-	}
-}
-
-void sha256_init(struct sha256 *s)
-{
-	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	memcpy(s->h, h0, sizeof(h0));
-	s->len = 0;
-	s->fill = 0;
+	return 0;
 }
 
 void sha256_update(struct sha256 *s, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	s->len += len;
-	while (len > 0) {
-		size_t n = 64 - s->fill < len ? 64 - s->fill : len;
-		memcpy(s->buf + s->fill, p, n);
-		s->fill += n;
-		p += n;
-		len -= n;
-		if (s->fill == 64) {
-			block(s, s->buf);
-			s->fill = 0;
-		}
-	}
+	EVP_DigestUpdate(s->ctx, data, len);
 }
 
 void sha256_hex(struct sha256 *s, char out[65])
 {
-	uint64_t bits = s->len * 8;
-	uint8_t pad[72] = { 0x80 };
-	size_t n = s->fill < 56 ? 56 - s->fill : 120 - s->fill;
-	for (int i = 0; i < 8; i++) {
-		pad[n + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_DigestFinal_ex(s->ctx, md, &n);
+	for (unsigned int i = 0; i < 32; i++) {
+		snprintf(out + 2 * i, 3, "%02x", i < n ? md[i] : 0);
 	}
-	sha256_update(s, pad, n + 8);
-	for (int i = 0; i < 8; i++) {
-		snprintf(out + 8 * i, 9, "%08x", s->h[i]);
+	out[64] = '\0';
+	sha256_drop(s);
+}
+
+void sha256_drop(struct sha256 *s)
+{
+	EVP_MD_CTX_free(s->ctx);
+	s->ctx = NULL;
+}
+
+int sha256_fd(int fd, char out[65])
+{
+	uint8_t buf[65536];
+	struct sha256 h;
+	int e = sha256_init(&h);
+	if (e < 0) {
+		return e;
 	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			e = -errno;
+			sha256_drop(&h);
+			return e;
+		}
+		if (n == 0) {
+			break;
+		}
+		sha256_update(&h, buf, (size_t)n);
+	}
+	sha256_hex(&h, out);
+	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "audit.h"
 #include "dest.h"
+#include "sha256.h"
 #include "target.h"
 #include "tools.h"
 #include "tui.h"
@@ -15,7 +16,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,41 +147,16 @@ static void add_sum(struct copy *k, const char *hex, const char *rel)
 	k->sums_len = (size_t)(o - k->sums);
 }
 
-static void to_hex(const unsigned char *md, char *hex)
-{
-	for (int i = 0; i < 32; i++) {
-		sprintf(hex + 2 * i, "%02x", md[i]);
-	}
-}
-
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Reads IN to its end into the SHA-256 HEX, writing it to OUT on the way (unless OUT is -1);
  * 0 or a negative errno, *READ_ERR set when it was reading that failed.
  */
 static int pump(struct copy *k, int in, int out, char *hex, bool *read_err)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[32];
-	int e = 0;
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
+	struct sha256 h;
+	int e = sha256_init(&h);
+	if (e < 0) {
+		return e;
 	}
 	for (;;) {
 		ssize_t n = read(in, k->buf, CHUNK);
@@ -195,20 +170,18 @@ static int pump(struct copy *k, int in, int out, char *hex, bool *read_err)
 			}
 			break;
 		}
-		EVP_DigestUpdate(ctx, k->buf, (size_t)n);
+		sha256_update(&h, k->buf, (size_t)n);
 		if (out < 0) {
 			continue;
 		}
-		e = write_all(out, k->buf, (size_t)n);
+		e = util_write_all(out, k->buf, (size_t)n);
 		if (e < 0) {
 			break;
 		}
 		k->bytes += (uint64_t)n;
 		progress(k, false);
 	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
-	to_hex(md, hex);
+	sha256_hex(&h, hex);
 	return e;
 }
 
@@ -404,7 +377,7 @@ static int write_sums(struct copy *k, int dfd, char *name, size_t size)
 	if (fd < 0) {
 		return -EEXIST;
 	}
-	int e = write_all(fd, (const unsigned char *)(k->sums ? k->sums : ""), k->sums_len);
+	int e = util_write_all(fd, (const unsigned char *)(k->sums ? k->sums : ""), k->sums_len);
 	if (e == 0 && fsync(fd) < 0) {
 		e = -errno;
 	}

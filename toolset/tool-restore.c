@@ -482,28 +482,6 @@ static int create_unique(int dir_fd, const char *name, char *out, size_t size)
 	return -EEXIST;
 }
 
-static int hash_fd(int fd, char out[65])
-{
-	uint8_t buf[65536];
-	struct sha256 h;
-	sha256_init(&h);
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return -errno;
-		}
-		if (n == 0) {
-			break;
-		}
-		sha256_update(&h, buf, (size_t)n);
-	}
-	sha256_hex(&h, out);
-	return 0;
-}
-
 /* ntfsundelete writes the file itself: into a private folder in DIR, then moved to OUT_FD's
  * place by name. */
 static int restore_ntfs(const struct source *s, const struct restore_file *f, const char *to,
@@ -528,7 +506,7 @@ static int restore_ntfs(const struct source *s, const struct restore_file *f, co
 	snprintf(from, sizeof(from), "%s/restored", tmp);
 	if (r == 0) {
 		int fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		r = fd < 0 ? -errno : hash_fd(fd, sha);
+		r = fd < 0 ? -errno : sha256_fd(fd, sha);
 		if (fd >= 0) {
 			close(fd);
 		}
@@ -711,7 +689,7 @@ static int list_carved(struct cli *c, const char *dir, const char *prefix, const
 			struct stat st;
 			char sha[65];
 			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-			    strcmp(fe->d_name, "report.xml") == 0 || hash_fd(fd, sha) < 0) {
+			    strcmp(fe->d_name, "report.xml") == 0 || sha256_fd(fd, sha) < 0) {
 				if (fd >= 0) {
 					close(fd);
 				}

@@ -183,19 +183,7 @@ int util_write_in_root(const char *root, const char *path, const char *data, siz
 		close(dfd);
 		return e;
 	}
-	int e = 0;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			e = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	int e = util_write_all(fd, data, len);
 	if (e == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0)) {
 		e = -errno;
 	}
@@ -290,4 +278,21 @@ char *util_strip(char *s)
 		s[--n] = '\0';
 	}
 	return s;
+}
+
+int util_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w < 0) {
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
 }

@@ -42,6 +42,8 @@ void util_utc_stamp(char *buf, size_t size);
 
 /* mkdir -p with MODE; 0 or a negative errno. */
 int util_mkdir_p(const char *path, mode_t mode);
+/* Writes all of DATA to FD (again after EINTR and short writes): 0 or a negative errno. */
+int util_write_all(int fd, const void *data, size_t len);
 
 /* Strings */
 bool util_startswith(const char *s, const char *prefix);

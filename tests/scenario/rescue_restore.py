@@ -6,7 +6,10 @@ carves a deleted PDF back from a stick's free space."""
 import json
 import re
 
+import test_vm_shell
 from vmharness import check
+
+client_key = test_vm_shell.client_key
 
 DISKS = [{'name': 'restore-sys', 'patient': 'healthy-bios'},
          {'name': 'restore-usb', 'blank_mib': 256},     # the destination stick
@@ -84,18 +87,28 @@ def restored(s, where, arg, sub, sha, rel):
                                                                 sha))
 
 
-def tui_restore(s, sha):
-    """The text UI on a terminal (script's pty), keys as a person types them once each dialog
-    is up: the system (the first row), its deleted file, the folder, Enter at the end."""
-    sh_ok(s, f'mkdir -p {DEST}/tui')
-    keys = (f"sleep 12; printf '\\r'; sleep 15; printf '\\r'; sleep 8; "
-            f"printf '%s\\r' {DEST}/tui; sleep 12; printf '\\r'; sleep 3")
-    status, out, err = s.sh(f"({keys}) | timeout 120 script -qfec 'lifeline restore' /dev/null",
-                            timeout=200)
-    check(status == 0, f'the text UI exited {status}: {err.strip()[-300:]}')
-    got = sh_ok(s, f'sha256sum {DEST}/tui/*').split()
+def ui_restore(s, sysd, sha):
+    """The helpdesk restores the ext4 file again with File restore's text UI, every key
+    through the real xfreerdp: the system, its deleted file, the folder typed, Enter."""
+    sh_ok(s, f'mkdir -p {DEST}/ui')
+    systems = [x['id'] for x in json.loads(s.lifeline('systems --json'))['systems']]
+    s.helpdesk()
+    mark = s.ui_open_tool('restore')
+    mark = s.tui('choose', 'File Restore', mark)        # systems first, in this order
+    client_key(s, *(['Down'] * systems.index(sysd.system)), 'Return')
+    mark = s.tui('choose', 'File Restore', mark)        # its deleted files: ours alone
+    s.shot('restore-ui-files')
+    client_key(s, 'Return')
+    mark = s.tui('entry', 'File Restore', mark)
+    test_vm_shell.client_types_text(s, f'{DEST}/ui', delay_ms=90)
+    client_key(s, 'Return')
+    mark = s.tui('pause', 'done', mark)
+    s.shot('restore-ui-done')
+    client_key(s, 'Return')
+    got = sh_ok(s, f'sha256sum {DEST}/ui/*').split()
     check(got and got[0] == sha, f'the text UI restored {got}, not sha256 {sha}')
-    s.log('text UI: system, file and folder chosen; restored with the same sha256')
+    s.audit_has(r'restore \(helpdesk\): restored .*Quarterly report\.pdf.*sha256 %s' % sha)
+    s.log('text UI through xfreerdp: system, file and folder chosen; same sha256')
 
 
 def run(s, disks):
@@ -119,7 +132,7 @@ def run(s, disks):
     status, _, err = s.sh(f'lifeline restore {on_sys} {shq(EXT4_FILE)}')
     check(status == 2 and '--to' in err, f'no --to: exit {status} {err!r}')
     restored(s, on_sys, EXT4_FILE, 'ext4', sha, EXT4_FILE)
-    tui_restore(s, sha)
+    ui_restore(s, sysd, sha)
 
     # NTFS: made in the guest, the file deleted through ntfs-3g
     sh_ok(s, f'mkntfs -Q -F -L restore-ntfs {ntfs} >/dev/null')

@@ -113,6 +113,19 @@ class Rescue(test_repairs.Scenarios):
         self.netdev_extra = []
         self.figures = []
 
+    def helpdesk(self):
+        """The helpdesk's real xfreerdp (its default codec) connected to the console, once
+        per boot: areas drive text UIs through it with tool_keys() and client_key()."""
+        if getattr(self, "client", None) is None or not self.client.alive():
+            self.wait_ticket(0)
+            self.connect_client(codec='default')
+
+    def shot(self, name):
+        """What the helpdesk sees now, saved in the work folder (PPM) for a person to look at."""
+        path = os.path.join(test_repairs.work_dir(), name + '.ppm')
+        self.client.screenshot().save_ppm(path)
+        self.log(f'screenshot of the helpdesk\'s window: {path}')
+
     def timed(self, what, fn, *args):
         t0 = time.monotonic()
         fn(*args)

@@ -22,6 +22,7 @@ static const struct lifeline_tool tools[] = {
 	{ "services", "failed units of the last boot; enable, disable or mask units",
 	  tool_services },
 	{ "logs", "the last boots, their errors and a diagnosis", tool_logs },
+	{ "packages", "check packages, reinstall damaged ones, roll back apt", tool_packages },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

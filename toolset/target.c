@@ -1,5 +1,6 @@
 #include "target.h"
 
+#include "run.h"
 #include "util.h"
 
 #include <errno.h>
@@ -8,6 +9,24 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
+
+static int mount_ntfs(const char *src, const char *dir, bool ro, char *why, size_t why_size)
+{
+	const char *argv[] = { "ntfs-3g", "-o", ro ? "ro,nosuid,nodev" : "nosuid,nodev", src, dir,
+			       NULL };
+	struct run_result r = { 0 };
+	int e = run_capture(argv, &r);
+	if (e < 0 || r.status != 0) {
+		char msg[160] = "";
+		util_sanitize(msg, sizeof(msg), r.err ? util_strip(r.err) : "");
+		snprintf(why, why_size, "cannot mount %s (ntfs-3g, status %d): %s", src, r.status,
+			 e < 0 ? strerror(-e) : msg);
+		run_result_clear(&r);
+		return e < 0 ? e : -EIO;
+	}
+	run_result_clear(&r);
+	return 0;
+}
 
 static int mount_at(struct target *t, const char *src, const char *rel, const char *type,
 		    unsigned long flags, const char *data, char *why, size_t why_size)
@@ -28,7 +47,13 @@ static int mount_at(struct target *t, const char *src, const char *rel, const ch
 		}
 		close(dfd);
 	}
-	if (mount(src, dir, type, flags, data) < 0) {
+	if (type && strcmp(type, "ntfs") == 0) {
+		/* Debian 12's kernel has no NTFS driver: ntfs-3g (FUSE) mounts it */
+		int e = mount_ntfs(src, dir, flags & MS_RDONLY, why, why_size);
+		if (e < 0) {
+			return e;
+		}
+	} else if (mount(src, dir, type, flags, data) < 0) {
 		int e = -errno;
 		snprintf(why, why_size, "cannot mount %s on %s: %s", src, *rel ? rel : "/",
 			 strerror(errno));

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,8 @@ static void span_copy(char *buf, size_t size, const char *s, size_t len)
 	buf[n] = '\0';
 }
 
-int packages_verify_parse(struct packages_verify *v, const char *text)
+int packages_verify_parse(struct packages_verify *v, const char *text,
+			  const struct packages_filters *filters)
 {
 	size_t pos = 0, end = text ? strlen(text) : 0, len;
 	const char *line;
@@ -127,6 +129,10 @@ int packages_verify_parse(struct packages_verify *v, const char *text)
 		}
 		util_sanitize(f->path, sizeof(f->path), raw);
 		f->missing = strncmp(f->flags, "missing", 7) == 0;
+		if (f->missing && filters && packages_filters_excluded(filters, raw)) {
+			v->excluded++;
+			continue;
+		}
 		util_strip(f->flags);
 		f->conffile = line[10] == 'c';
 		v->n++;
@@ -175,6 +181,45 @@ void packages_verify_free(struct packages_verify *v)
 	free(v->f);
 	v->f = NULL;
 	v->n = 0;
+}
+
+void packages_filters_parse(struct packages_filters *f, const char *text)
+{
+	size_t pos = 0, end = text ? strlen(text) : 0, len;
+	const char *line;
+	while (next_line(text, end, &pos, &line, &len)) {
+		char buf[300];
+		if (len >= sizeof(buf) || f->n >= PACKAGES_FILTERS_MAX) {
+			continue;
+		}
+		span_copy(buf, sizeof(buf), line, len);
+		char *l = util_strip(buf);
+		/* "path-exclude=PAT", "path-exclude PAT" (dpkg.cfg takes the long option's name) */
+		bool include = util_startswith(l, "path-include");
+		if (!include && !util_startswith(l, "path-exclude")) {
+			continue;
+		}
+		char *pat = util_strip(l + strlen("path-exclude"));
+		if (*pat == '=') {
+			pat = util_strip(pat + 1);
+		}
+		if (*pat != '/' || strlen(pat) >= sizeof(f->f[0].pattern)) {
+			continue;
+		}
+		snprintf(f->f[f->n].pattern, sizeof(f->f[0].pattern), "%s", pat);
+		f->f[f->n++].include = include;
+	}
+}
+
+bool packages_filters_excluded(const struct packages_filters *f, const char *path)
+{
+	bool excluded = false;
+	for (size_t i = 0; i < f->n; i++) {
+		if (fnmatch(f->f[i].pattern, path, 0) == 0) {
+			excluded = !f->f[i].include;
+		}
+	}
+	return excluded;
 }
 
 /* --- apt history ------------------------------------------------------------------------------ */

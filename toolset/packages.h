@@ -26,13 +26,41 @@ struct packages_verify {
 	struct packages_file *f;
 	size_t n;
 	size_t dropped;     /* lines beyond PACKAGES_FILES_MAX or not understood */
+	size_t excluded;    /* missing on purpose: the system's dpkg path-exclude left them out */
 };
 
-/* Parses dpkg --verify output (its rpm-like format) and appends the files to V. */
-int packages_verify_parse(struct packages_verify *v, const char *text);
+struct packages_filters;
+
+/*
+ * Parses dpkg --verify output (its rpm-like format) and appends the files to V; missing files
+ * that FILTERS (may be NULL) leave out are only counted.
+ */
+int packages_verify_parse(struct packages_verify *v, const char *text,
+			  const struct packages_filters *filters);
 /* Sets the owners from dpkg-query --search output ("pkg[:arch][, pkg2]: /path"). */
 void packages_search_parse(struct packages_verify *v, const char *text);
 void packages_verify_free(struct packages_verify *v);
+
+/*
+ * dpkg's path-exclude/path-include options (dpkg.cfg and dpkg.cfg.d/): files a minimized system
+ * never unpacked, which dpkg --verify still reports as missing.
+ */
+#define PACKAGES_FILTERS_MAX 128
+
+struct packages_filter {
+	char pattern[256];
+	bool include;
+};
+
+struct packages_filters {
+	struct packages_filter f[PACKAGES_FILTERS_MAX];
+	size_t n;
+};
+
+/* Appends the path-exclude= and path-include= lines of one dpkg configuration file. */
+void packages_filters_parse(struct packages_filters *f, const char *text);
+/* PATH is left out by the filters (the last matching one decides, as in dpkg). */
+bool packages_filters_excluded(const struct packages_filters *f, const char *path);
 
 enum packages_action {
 	PACKAGES_INSTALL,

@@ -72,6 +72,45 @@ static int run_in(struct cli *c, const struct target *t, const char *const *argv
 
 /* --- verify ---------------------------------------------------------------------------------- */
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* dpkg's path-exclude/path-include options: dpkg.cfg, then dpkg.cfg.d/ in name order */
+static void load_filters(const char *root, struct packages_filters *f)
+{
+	char *text = NULL;
+	if (util_read_in_root(root, "/etc/dpkg/dpkg.cfg", UTIL_TEXT_MAX, &text, NULL) == 0) {
+		packages_filters_parse(f, text);
+		free(text);
+	}
+	DIR *d = util_opendir_in_root(root, "/etc/dpkg/dpkg.cfg.d");
+	if (!d) {
+		return;
+	}
+	char names[64][256];
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < 64) {
+		/* as dpkg: names of letters, digits, '_' and '-' only */
+		if (de->d_name[0] && strspn(de->d_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+					    "TUVWXYZ0123456789_-") == strlen(de->d_name)) {
+			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), compare_names);
+	for (size_t i = 0; i < n; i++) {
+		char rel[300];
+		snprintf(rel, sizeof(rel), "/etc/dpkg/dpkg.cfg.d/%s", names[i]);
+		if (util_read_in_root(root, rel, UTIL_TEXT_MAX, &text, NULL) == 0) {
+			packages_filters_parse(f, text);
+			free(text);
+		}
+	}
+}
+
 static int verify(struct cli *c, const struct target *t, struct packages_verify *v)
 {
 	const char *argv[] = { "dpkg", "--verify", NULL };
@@ -84,7 +123,12 @@ static int verify(struct cli *c, const struct target *t, struct packages_verify 
 		run_result_clear(&r);
 		return e < 0 ? e : -EIO;
 	}
-	e = packages_verify_parse(v, r.out);
+	struct packages_filters *flt = calloc(1, sizeof(*flt));
+	if (flt) {
+		load_filters(t->root, flt);
+	}
+	e = packages_verify_parse(v, r.out, flt);
+	free(flt);
 	run_result_clear(&r);
 	if (e < 0 || v->n == 0) {
 		return e;
@@ -188,6 +232,10 @@ static void verify_print(const struct packages_verify *v)
 		}
 		printf("    %-8s %s (%s)\n", f->missing ? "missing" : "modified", f->path,
 		       f->package[0] ? f->package : "no package");
+	}
+	if (v->excluded) {
+		printf("(%zu files are missing on purpose: the system's dpkg path-exclude left them out)"
+		       "\n", v->excluded);
 	}
 	if (v->dropped) {
 		printf("(%zu lines of dpkg --verify not shown)\n", v->dropped);

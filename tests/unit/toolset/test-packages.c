@@ -17,7 +17,7 @@ START_TEST(verify_lines)
 				  "??5??????   relative/path\n"
 				  "??5??????   /trunc";
 	struct packages_verify v = { 0 };
-	ck_assert_int_eq(packages_verify_parse(&v, out), 0);
+	ck_assert_int_eq(packages_verify_parse(&v, out, NULL), 0);
 	ck_assert_uint_eq(v.n, 6);
 	ck_assert_uint_eq(v.dropped, 3);
 	ck_assert_str_eq(v.f[0].path, "/usr/bin/login");
@@ -56,12 +56,12 @@ START_TEST(verify_huge)
 	memset(big + k, 'a', 1500);
 	big[k + 1500] = '\0';
 	struct packages_verify v = { 0 };
-	ck_assert_int_eq(packages_verify_parse(&v, big), 0);
+	ck_assert_int_eq(packages_verify_parse(&v, big, NULL), 0);
 	ck_assert_uint_eq(v.n, PACKAGES_FILES_MAX);
 	ck_assert_uint_eq(v.dropped, 11);
 	packages_verify_free(&v);
 	free(big);
-	ck_assert_int_eq(packages_verify_parse(&v, NULL), 0);
+	ck_assert_int_eq(packages_verify_parse(&v, NULL, NULL), 0);
 	ck_assert_uint_eq(v.n, 0);
 }
 END_TEST
@@ -81,6 +81,44 @@ static const char history[] =
 	"Remove: oldpkg:amd64 (0.9)\n"
 	"Downgrade: x11-common (1:7.7+24, 1:7.7+23)\n"
 	"End-Date: 2026-12-02  11:00:02\n";
+
+START_TEST(verify_filters)
+{
+	static const char cfg[] = "# mmdebstrap\n"
+				  "path-exclude=/usr/share/doc/*\n"
+				  "path-include=/usr/share/doc/*/copyright\n"
+				  "path-exclude /usr/share/man/*\n"
+				  "path-exclude=relative/*\n"
+				  "force-unsafe-io\n";
+	struct packages_filters *f = calloc(1, sizeof(*f));
+	packages_filters_parse(f, cfg);
+	ck_assert_uint_eq(f->n, 3);
+	ck_assert(packages_filters_excluded(f, "/usr/share/doc/login/NEWS.gz"));
+	ck_assert(!packages_filters_excluded(f, "/usr/share/doc/login/copyright"));
+	ck_assert(packages_filters_excluded(f, "/usr/share/man/man1/login.1.gz"));
+	ck_assert(!packages_filters_excluded(f, "/usr/bin/login"));
+	static const char out[] = "missing     /usr/share/doc/login/NEWS.gz\n"
+				  "missing     /usr/share/doc/login/copyright\n"
+				  "??5??????   /usr/share/doc/login/changelog.gz\n"
+				  "missing     /sbin/agetty\n";
+	struct packages_verify v = { 0 };
+	ck_assert_int_eq(packages_verify_parse(&v, out, f), 0);
+	ck_assert_uint_eq(v.excluded, 1);
+	ck_assert_uint_eq(v.n, 3); /* a changed file is damage even where nothing was wanted */
+	ck_assert_str_eq(v.f[0].path, "/usr/share/doc/login/copyright");
+	packages_verify_free(&v);
+	/* more rules than kept: bounded */
+	char *many = malloc(PACKAGES_FILTERS_MAX * 40 + 100);
+	size_t k = 0;
+	for (int i = 0; i < PACKAGES_FILTERS_MAX + 10; i++) {
+		k += (size_t)sprintf(many + k, "path-exclude=/x/%d/*\n", i);
+	}
+	packages_filters_parse(f, many);
+	ck_assert_uint_eq(f->n, PACKAGES_FILTERS_MAX);
+	free(many);
+	free(f);
+}
+END_TEST
 
 START_TEST(history_parse)
 {
@@ -201,6 +239,7 @@ Suite *test_suite(void)
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, verify_lines);
 	tcase_add_test(tc, verify_huge);
+	tcase_add_test(tc, verify_filters);
 	tcase_add_test(tc, history_parse);
 	tcase_add_test(tc, history_hostile);
 	tcase_add_test(tc, history_huge);

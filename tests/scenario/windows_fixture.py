@@ -201,12 +201,20 @@ def ntfs_dirty(img):
         return bool(struct.unpack('<H', f.read(2))[0] & 1)
 
 
+def _mkntfs(path, label):
+    """mkntfs on a file (it warns about the geometry a file lacks: shown only on failure)"""
+    r = subprocess.run(['mkntfs', '-q', '-F', '-f', '-L', label, path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors='replace')
+    if r.returncode != 0:
+        raise RuntimeError(f'mkntfs {path} failed ({r.returncode}):\n{r.stdout}')
+
+
 def make_windows_disk(path, mib, users, files, work, label='Windows'):
     """A whole-disk NTFS (no partition table) with Windows\\System32\\config\\SAM and FILES
     ({relative path: bytes})."""
     with open(path, 'wb') as f:
         f.truncate(mib * MIB)
-    subprocess.run(['mkntfs', '-q', '-F', '-f', '-L', label, path], check=True)
+    _mkntfs(path, label)
     sam = os.path.join(work, 'SAM')
     make_sam(sam, users, work)
     mnt = tempfile.mkdtemp(prefix='ntfs.', dir=work)
@@ -229,6 +237,6 @@ def make_windows_disk(path, mib, users, files, work, label='Windows'):
 def make_ntfs(path, mib, work, label='Data', dirty=False):
     with open(path, 'wb') as f:
         f.truncate(mib * MIB)
-    subprocess.run(['mkntfs', '-q', '-F', '-f', '-L', label, path], check=True)
+    _mkntfs(path, label)
     if dirty:
         set_ntfs_dirty(path)

@@ -838,11 +838,13 @@ static int do_rollback(struct cli *c, const struct systems_system *sys, int id)
 		bool there = e == 0 && r.status == 0 && r.out && strstr(r.out, "Package:");
 		run_result_clear(&r);
 		if (!there) {
+			/* apt's history names arch-all packages with the native architecture */
 			char deb[400];
 			packages_deb_name(deb, sizeof(deb), ch->name, back,
 					  ch->arch[0] ? ch->arch : "all");
-			rc = cli_fail(c, "cannot roll back transaction %d: %s is neither in "
-				      ARCHIVES " nor in the system's apt sources", id, deb);
+			rc = cli_fail(c, "cannot roll back transaction %d: %s %s is missing: no %s%s in "
+				      ARCHIVES " and the system's apt sources do not offer it",
+				      id, ch->name, back, deb, ch->arch[0] ? " (or _all.deb)" : "");
 			goto out;
 		}
 		snprintf(plan + l, sizeof(plan) - l, "  %-9s %s %s from the apt sources\n",

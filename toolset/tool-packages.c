@@ -652,22 +652,30 @@ static int load_history(const char *root, struct packages_history *h)
 	}
 	int found = 0;
 	for (size_t i = 0; i <= nn; i++) {
+		if (i > 0 && i < nn && nums[i] == nums[i - 1]) {
+			continue; /* history.log.N and history.log.N.gz: one file */
+		}
 		char rel[128];
 		char *text;
 		size_t len;
+		int e;
 		if (i < nn) {
+			/* logrotate compresses all but the newest rotated file (delaycompress) */
 			snprintf(rel, sizeof(rel), HISTORY_DIR "/history.log.%d.gz", nums[i]);
-			if (read_log(root, rel, &text, &len) < 0) {
+			e = read_log(root, rel, &text, &len);
+			if (e < 0) {
 				snprintf(rel, sizeof(rel), HISTORY_DIR "/history.log.%d", nums[i]);
+				e = read_log(root, rel, &text, &len);
 			}
 		} else {
 			snprintf(rel, sizeof(rel), HISTORY_DIR "/history.log");
+			e = read_log(root, rel, &text, &len);
 		}
-		if (read_log(root, rel, &text, &len) < 0) {
+		if (e < 0) {
 			continue;
 		}
 		found++;
-		int e = packages_history_parse(h, text, len);
+		e = packages_history_parse(h, text, len);
 		free(text);
 		if (e < 0) {
 			return e;

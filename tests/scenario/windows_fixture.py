@@ -217,6 +217,9 @@ def make_windows_disk(path, mib, users, files, work, label='Windows'):
     _mkntfs(path, label)
     sam = os.path.join(work, 'SAM')
     make_sam(sam, users, work)
+    if not os.path.exists('/dev/fuse'):
+        # ntfs-3g has no tool that makes folders without a mount (ntfscp copies files only)
+        raise RuntimeError('the Windows fixture needs FUSE on the host (/dev/fuse) for ntfs-3g')
     mnt = tempfile.mkdtemp(prefix='ntfs.', dir=work)
     subprocess.run(['ntfs-3g', path, mnt], check=True)
     try:

@@ -47,8 +47,8 @@ bool packages_valid_arch(const char *s)
 
 const char *packages_action_name(enum packages_action a)
 {
-	static const char *const names[] = { "install", "upgrade", "downgrade",
-					     "reinstall", "remove", "purge" };
+	static const char *const names[] = { "install",   "upgrade", "downgrade",
+					     "reinstall", "remove",  "purge" };
 	return a <= PACKAGES_PURGE ? names[a] : "?";
 }
 
@@ -273,7 +273,8 @@ static bool parse_entry(const char *s, size_t len, enum packages_action a,
 	span_copy(inner, sizeof(inner), open + 1, ilen);
 	char *fields[3] = { 0 };
 	int nf = 0;
-	for (char *save = NULL, *f = strtok_r(inner, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *f = strtok_r(inner, ",", &save); f;
+	     f = strtok_r(NULL, ",", &save)) {
 		f = util_strip(f);
 		if (strcmp(f, "automatic") == 0) {
 			c->automatic = true;
@@ -387,7 +388,8 @@ int packages_history_parse(struct packages_history *h, const char *text, size_t 
 			continue;
 		}
 		if (!t) {
-			continue; /* the start of a rotated file cut in the middle of a transaction */
+			/* the start of a rotated file, cut in the middle of a transaction */
+			continue;
 		}
 		if (klen == 8 && strncmp(line, "End-Date", 8) == 0) {
 			set_value(t->end, sizeof(t->end), val, vlen);

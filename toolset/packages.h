@@ -10,14 +10,14 @@
  * dpkg (so they can go into an argv as PKG=VERSION).  Pure: the texts come in as arguments.
  */
 
-#define PACKAGES_FILES_MAX 4096      /* files kept from dpkg --verify */
+#define PACKAGES_FILES_MAX        4096 /* files kept from dpkg --verify */
 #define PACKAGES_TRANSACTIONS_MAX 2048
-#define PACKAGES_CHANGES_MAX 4096    /* package changes per transaction */
+#define PACKAGES_CHANGES_MAX      4096 /* package changes per transaction */
 
 struct packages_file {
-	char path[512];     /* sanitized for display */
-	char package[128];  /* the owner ("" until packages_parse_search() knows it) */
-	char flags[10];     /* dpkg's nine check characters, or "missing" */
+	char path[512];    /* sanitized for display */
+	char package[128]; /* the owner ("" until packages_parse_search() knows it) */
+	char flags[10];    /* dpkg's nine check characters, or "missing" */
 	bool missing;
 	bool conffile;
 };
@@ -25,8 +25,8 @@ struct packages_file {
 struct packages_verify {
 	struct packages_file *f;
 	size_t n;
-	size_t dropped;     /* lines beyond PACKAGES_FILES_MAX or not understood */
-	size_t excluded;    /* missing on purpose: the system's dpkg path-exclude left them out */
+	size_t dropped;  /* lines beyond PACKAGES_FILES_MAX or not understood */
+	size_t excluded; /* missing on purpose: the system's dpkg path-exclude left them out */
 };
 
 struct packages_filters;
@@ -74,22 +74,22 @@ enum packages_action {
 struct packages_change {
 	enum packages_action action;
 	char name[128];
-	char arch[32];        /* "" when the entry has none */
+	char arch[32];         /* "" when the entry has none */
 	char old_version[128]; /* before (upgrade, downgrade); "" when none */
-	char version[128];    /* after (install, upgrade, downgrade, reinstall); removed (remove) */
+	char version[128]; /* after (install, upgrade, downgrade, reinstall); removed (remove) */
 	bool automatic;
 };
 
 struct packages_transaction {
-	int id;               /* 1: the newest */
-	char start[32];       /* Start-Date */
-	char end[32];         /* End-Date ("" when it did not finish) */
+	int id;                /* 1: the newest */
+	char start[32];        /* Start-Date */
+	char end[32];          /* End-Date ("" when it did not finish) */
 	char commandline[512]; /* sanitized */
 	char requested_by[64];
-	bool error;           /* apt logged an Error: line */
+	bool error; /* apt logged an Error: line */
 	struct packages_change *ch;
 	size_t n;
-	size_t dropped;       /* entries that were not valid */
+	size_t dropped; /* entries that were not valid */
 };
 
 struct packages_history {

@@ -53,10 +53,10 @@ enum {
 	OPT_ROLLBACK,
 };
 
-#define ARCHIVES "/var/cache/apt/archives"
+#define ARCHIVES    "/var/cache/apt/archives"
 #define HISTORY_DIR "/var/log/apt"
 #define HISTORY_MAX (64u << 20) /* bytes of one (decompressed) history file */
-#define REPAIR_MAX 256         /* packages in one repair */
+#define REPAIR_MAX  256         /* packages in one repair */
 
 static const char *const apt_env[] = { "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C.UTF-8",
 				       "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
@@ -65,8 +65,12 @@ static const char *const apt_env[] = { "DEBIAN_FRONTEND=noninteractive", "LC_ALL
 static int run_in(struct cli *c, const struct target *t, const char *const *argv, bool show,
 		  struct run_result *r)
 {
-	struct run_spec spec = { .argv = argv, .root = t->root, .env = apt_env, .capture = true,
-				 .show = show && !c->json, .merge = show };
+	struct run_spec spec = { .argv = argv,
+				 .root = t->root,
+				 .env = apt_env,
+				 .capture = true,
+				 .show = show && !c->json,
+				 .merge = show };
 	return run(&spec, r);
 }
 
@@ -94,8 +98,9 @@ static void load_filters(const char *root, struct packages_filters *f)
 	struct dirent *de;
 	while ((de = readdir(d)) && n < 64) {
 		/* as dpkg: names of letters, digits, '_' and '-' only */
-		if (de->d_name[0] && strspn(de->d_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-					    "TUVWXYZ0123456789_-") == strlen(de->d_name)) {
+		if (de->d_name[0] &&
+		    strspn(de->d_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+				       "TUVWXYZ0123456789_-") == strlen(de->d_name)) {
 			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
 		}
 	}
@@ -188,8 +193,8 @@ static struct json_object *verify_json(const struct packages_verify *v)
 }
 
 /* {system, KEY: [NAMES], files: [...]} */
-static void print_result(const struct systems_system *sys, const char *key, const char *const *names,
-			 size_t n, const struct packages_verify *v)
+static void print_result(const struct systems_system *sys, const char *key,
+			 const char *const *names, size_t n, const struct packages_verify *v)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "system", json_object_new_string(sys->id));
@@ -216,7 +221,8 @@ static void verify_print(const struct packages_verify *v)
 		for (size_t i = 0; i < v->n; i++) {
 			const struct packages_file *f = &v->f[i];
 			if (!f->conffile && strcmp(f->package, names[k]) == 0) {
-				printf("    %-8s %s\n", f->missing ? "missing" : "modified", f->path);
+				printf("    %-8s %s\n", f->missing ? "missing" : "modified",
+				       f->path);
 			}
 		}
 	}
@@ -227,15 +233,18 @@ static void verify_print(const struct packages_verify *v)
 			continue;
 		}
 		if (!head) {
-			printf("Changed configuration files and files of no package (usually intended):\n");
+			printf("Changed configuration files and files of no package (usually "
+			       "intended):\n");
 			head = true;
 		}
 		printf("    %-8s %s (%s)\n", f->missing ? "missing" : "modified", f->path,
 		       f->package[0] ? f->package : "no package");
 	}
 	if (v->excluded) {
-		printf("(%zu files are missing on purpose: the system's dpkg path-exclude left them out)"
-		       "\n", v->excluded);
+		printf("(%zu files are missing on purpose: the system's dpkg path-exclude left "
+		       "them out)"
+		       "\n",
+		       v->excluded);
 	}
 	if (v->dropped) {
 		printf("(%zu lines of dpkg --verify not shown)\n", v->dropped);
@@ -300,7 +309,8 @@ static void resolv_provide(const struct target *t, struct resolv *rs)
 			rs->link_to[n > 0 ? n : 0] = '\0';
 			unlinkat(dfd, base, 0);
 		} else {
-			util_read_in_root(t->root, "/etc/resolv.conf", 65536, &rs->old, &rs->old_len);
+			util_read_in_root(t->root, "/etc/resolv.conf", 65536, &rs->old,
+					  &rs->old_len);
 		}
 	}
 	close(dfd);
@@ -366,8 +376,9 @@ static bool cached_deb(const struct target *t, const char *name, const char *ver
 static bool installed(struct cli *c, const struct target *t, const char *name, char *version,
 		      char *arch)
 {
-	const char *argv[] = { "dpkg-query", "--show", "--showformat",
-			       "${db:Status-Status} ${Version} ${Architecture}\n", name, NULL };
+	const char *argv[] = { "dpkg-query",   "--show",
+			       "--showformat", "${db:Status-Status} ${Version} ${Architecture}\n",
+			       name,           NULL };
 	struct run_result r = { 0 };
 	bool ok = false;
 	if (run_in(c, t, argv, false, &r) == 0 && r.status == 0 && r.out) {
@@ -486,8 +497,8 @@ static int do_repair(struct cli *c, const struct systems_system *sys, char **wan
 			nc++;
 		} else {
 			snprintf(specs[nn], sizeof(specs[nn]), "%s=%s", names[i], ver);
-			snprintf(plan + l, sizeof(plan) - l, "  %s %s from the apt sources (network)\n",
-				 names[i], ver);
+			snprintf(plan + l, sizeof(plan) - l,
+				 "  %s %s from the apt sources (network)\n", names[i], ver);
 			from_net[nn] = specs[nn];
 			nn++;
 		}
@@ -519,7 +530,7 @@ static int do_repair(struct cli *c, const struct systems_system *sys, char **wan
 	}
 	if (nn && reinstall(c, t, from_net, nn, true) < 0) {
 		rc = cli_fail(c, "reinstalling from the apt sources failed (no network, or the "
-			      "version is no longer there; see apt's output above)");
+				 "version is no longer there; see apt's output above)");
 		goto out;
 	}
 	{
@@ -685,8 +696,7 @@ static int load_history(const char *root, struct packages_history *h)
 	return found ? 0 : -ENOENT;
 }
 
-static int open_history(struct cli *c, const struct systems_system *sys,
-			struct packages_history *h)
+static int open_history(struct cli *c, const struct systems_system *sys, struct packages_history *h)
 {
 	struct target *t;
 	char why[256];
@@ -710,8 +720,8 @@ static void print_change(const struct packages_change *ch)
 		printf("    %-9s %s %s -> %s\n", packages_action_name(ch->action), ch->name,
 		       ch->old_version, ch->version);
 	} else {
-		printf("    %-9s %s %s%s\n", packages_action_name(ch->action), ch->name, ch->version,
-		       ch->automatic ? " (automatic)" : "");
+		printf("    %-9s %s %s%s\n", packages_action_name(ch->action), ch->name,
+		       ch->version, ch->automatic ? " (automatic)" : "");
 	}
 }
 
@@ -798,7 +808,7 @@ static int do_rollback(struct cli *c, const struct systems_system *sys, int id)
 	char why[256];
 	/* apt's arguments: cached .debs and PKG=VERSION to put back, PKG- to remove */
 	const char **args = calloc(tr->n + 4, sizeof(*args));
-	char (*bufs)[512] = calloc(tr->n + 1, sizeof(*bufs));
+	char(*bufs)[512] = calloc(tr->n + 1, sizeof(*bufs));
 	size_t k = 0, n_net = 0;
 	char plan[8192] = "";
 	if (!args || !bufs) {
@@ -814,11 +824,12 @@ static int do_rollback(struct cli *c, const struct systems_system *sys, int id)
 	size_t first = k;
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct packages_change *ch = &tr->ch[i];
-		const char *back = ch->action == PACKAGES_UPGRADE || ch->action == PACKAGES_DOWNGRADE ?
-					   ch->old_version :
-				   ch->action == PACKAGES_REMOVE || ch->action == PACKAGES_PURGE ?
-					   ch->version :
-					   NULL;
+		const char *back =
+			ch->action == PACKAGES_UPGRADE || ch->action == PACKAGES_DOWNGRADE
+				? ch->old_version
+			: ch->action == PACKAGES_REMOVE || ch->action == PACKAGES_PURGE
+				? ch->version
+				: NULL;
 		size_t l = strlen(plan);
 		if (ch->action == PACKAGES_REINSTALL) {
 			continue;
@@ -832,8 +843,9 @@ static int do_rollback(struct cli *c, const struct systems_system *sys, int id)
 		}
 		if (cached_deb(t, ch->name, back, ch->arch, bufs[i], sizeof(bufs[i]))) {
 			snprintf(plan + l, sizeof(plan) - l, "  %-9s %s %s from %s\n",
-				 ch->action == PACKAGES_UPGRADE ? "downgrade" :
-				 ch->action == PACKAGES_DOWNGRADE ? "upgrade" : "install",
+				 ch->action == PACKAGES_UPGRADE     ? "downgrade"
+				 : ch->action == PACKAGES_DOWNGRADE ? "upgrade"
+								    : "install",
 				 ch->name, back, bufs[i]);
 			args[k++] = bufs[i];
 			continue;
@@ -850,14 +862,17 @@ static int do_rollback(struct cli *c, const struct systems_system *sys, int id)
 			char deb[400];
 			packages_deb_name(deb, sizeof(deb), ch->name, back,
 					  ch->arch[0] ? ch->arch : "all");
-			rc = cli_fail(c, "cannot roll back transaction %d: %s %s is missing: no %s%s in "
-				      ARCHIVES " and the system's apt sources do not offer it",
+			rc = cli_fail(c,
+				      "cannot roll back transaction %d: %s %s is missing: no %s%s "
+				      "in " ARCHIVES
+				      " and the system's apt sources do not offer it",
 				      id, ch->name, back, deb, ch->arch[0] ? " (or _all.deb)" : "");
 			goto out;
 		}
 		snprintf(plan + l, sizeof(plan) - l, "  %-9s %s %s from the apt sources\n",
-			 ch->action == PACKAGES_UPGRADE ? "downgrade" :
-			 ch->action == PACKAGES_DOWNGRADE ? "upgrade" : "install",
+			 ch->action == PACKAGES_UPGRADE     ? "downgrade"
+			 : ch->action == PACKAGES_DOWNGRADE ? "upgrade"
+							    : "install",
 			 ch->name, back);
 		args[k++] = bufs[i];
 		n_net++;
@@ -886,8 +901,8 @@ static int do_rollback(struct cli *c, const struct systems_system *sys, int id)
 	}
 	audit_backup(t, "packages", "/var/lib/dpkg/status", NULL, 0);
 	if (apt_get(c, t, args, k, n_net > 0) < 0) {
-		rc = cli_fail(c, "apt-get could not roll back transaction %d (see its output above)",
-			      id);
+		rc = cli_fail(
+			c, "apt-get could not roll back transaction %d (see its output above)", id);
 		goto out;
 	}
 	audit_record(t, sys->id, "packages", "rolled back apt transaction %d (%s, %s)", id,
@@ -923,8 +938,9 @@ static int interactive(struct cli *c, const struct systems_system *sys)
 	if (k == 0) {
 		rc = do_verify(c, sys);
 	} else if (k == 1) {
-		c->yes = tui_yesno("Packages", "Reinstall every package with damaged files from the "
-				   "system's apt cache (or its sources)?");
+		c->yes =
+			tui_yesno("Packages", "Reinstall every package with damaged files from the "
+					      "system's apt cache (or its sources)?");
 		if (!c->yes) {
 			return CLI_OK;
 		}
@@ -940,7 +956,7 @@ static int interactive(struct cli *c, const struct systems_system *sys)
 		}
 		size_t n = h.n < 50 ? h.n : 50;
 		const char **labels = calloc(n + 1, sizeof(*labels));
-		char (*buf)[160] = calloc(n + 1, sizeof(*buf));
+		char(*buf)[160] = calloc(n + 1, sizeof(*buf));
 		for (size_t i = 0; labels && buf && i < n; i++) {
 			const struct packages_transaction *tr = &h.t[h.n - 1 - i];
 			snprintf(buf[i], sizeof(buf[i]), "%3d %s %.100s", tr->id, tr->start,
@@ -948,8 +964,8 @@ static int interactive(struct cli *c, const struct systems_system *sys)
 			labels[i] = buf[i];
 		}
 		int pick = labels && buf ? tui_choose("Packages", "Roll back which transaction?",
-						      labels, n) :
-					   -1;
+						      labels, n)
+					 : -1;
 		int id = pick >= 0 ? h.t[h.n - 1 - (size_t)pick].id : -1;
 		free(labels);
 		free(buf);
@@ -981,8 +997,10 @@ int tool_packages(struct cli *c, int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 1 || v > PACKAGES_TRANSACTIONS_MAX) {
-				return cli_usage(c, "--rollback needs a transaction number from "
-						 "--history, not '%.40s'", optarg);
+				return cli_usage(c,
+						 "--rollback needs a transaction number from "
+						 "--history, not '%.40s'",
+						 optarg);
 			}
 			id = (int)v;
 		}
@@ -1005,7 +1023,8 @@ int tool_packages(struct cli *c, int argc, char **argv)
 		return r;
 	}
 	if (sys->kind != SYSTEMS_LINUX) {
-		return cli_fail(c, "%s is a Windows installation; it has no Debian packages", sys->id);
+		return cli_fail(c, "%s is a Windows installation; it has no Debian packages",
+				sys->id);
 	}
 	switch (mode) {
 	case OPT_VERIFY:

@@ -203,7 +203,8 @@ START_TEST(history_huge)
 	h = (struct packages_history){ 0 };
 	for (int i = 0; i < PACKAGES_TRANSACTIONS_MAX + 5; i++) {
 		char one[100];
-		int l = snprintf(one, sizeof(one), "Start-Date: %d\nInstall: p%d:amd64 (1)\n", i, i);
+		int l = snprintf(one, sizeof(one), "Start-Date: %d\nInstall: p%d:amd64 (1)\n", i,
+				 i);
 		ck_assert_int_eq(packages_history_parse(&h, one, (size_t)l), 0);
 	}
 	packages_history_number(&h);

@@ -33,7 +33,9 @@ static const char help[] =
 	"                       the passphrase line when --passphrase-stdin is also given); the\n"
 	"                       system's own chpasswd hashes it\n"
 	"  --unlock             remove the password lock ('!'), clear the account's expiry date,\n"
-	"                       renew an expired password and reset failed-login counters\n"
+	"                       renew an expired password and reset failed-login counters;\n"
+	"                       with --windows: enable the account, clear its lockout and its\n"
+	"                       failed logins\n"
 	"  --sudo               add the account to the group that may use sudo (sudo or wheel)\n"
 	"  --list               list the accounts (the default)\n"
 	"  --windows            a Windows installation's local accounts (its SAM registry hive,\n"
@@ -41,7 +43,6 @@ static const char help[] =
 	"                       hive is kept); picks the only Windows installation by itself\n"
 	"  --list-users         list the Windows accounts (the default with --windows)\n"
 	"  --blank              give the Windows account an empty password\n"
-	"  --unlock             (Windows) enable the account, clear its lockout and failed logins\n"
 	"On a terminal without these, Locksmith asks what to do.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;

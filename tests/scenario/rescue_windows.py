@@ -45,30 +45,38 @@ def _json(out):
     return json.loads(out[out.index('{'):])
 
 
-def _accounts(s):
-    j = _json(s.lifeline('locksmith --windows --list-users --json'))
+def _accounts(s, sysid=None):
+    opt = f' --system {sysid}' if sysid else ''
+    j = _json(s.lifeline('locksmith --windows --list-users --json' + opt))
     return j['system'], {a['name']: a for a in j['accounts']}
 
 
 def run(s, disks):
+    # the installation on win-c (other areas may bring other NTFS disks)
+    _, dev, _ = s.sh(f'readlink -f {disks["win-c"].dev}')
     systems = _json(s.lifeline('systems --json'))
     wins = [x for x in systems['systems'] if x.get('kind') == 'windows']
-    check(len(wins) == 1, f'lifeline systems finds {len(wins)} Windows installations')
-    sysid, acc = _accounts(s)
-    check(sysid == wins[0]['id'], f'--windows picked {sysid}, not {wins[0]["id"]}')
+    mine = [x for x in wins if x['root']['device'] == dev.strip()]
+    check(len(mine) == 1, f'lifeline systems: no Windows installation on {dev.strip()}: {wins}')
+    sysid = mine[0]['id']
+    if len(wins) == 1:      # --windows picks the only Windows installation by itself
+        picked, _ = _accounts(s)
+        check(picked == sysid, f'--windows picked {picked}, not {sysid}')
+    _, acc = _accounts(s, sysid)
     check(set(acc) == {u[0] for u in USERS}, f'accounts listed: {sorted(acc)}')
     check(not acc['alice']['no_password'] and acc['alice']['admin'], f'alice: {acc["alice"]}')
     check(acc['Administrator']['disabled'], f'Administrator: {acc["Administrator"]}')
-    text = s.lifeline('locksmith --windows --list-users')
+    w = f'locksmith --windows --system {sysid}'
+    text = s.lifeline(f'{w} --list-users')
     check('alice' in text and 'Administrator' in text, f'--list-users:\n{text}')
     # bad input and no --yes: nothing changes
-    s.lifeline('locksmith --windows --user alice --blank', want=2)
-    s.lifeline('locksmith --windows --user "a:b" --blank --yes', want=2)
-    s.lifeline('locksmith --windows --user alice --password-stdin', want=2)
-    s.lifeline('locksmith --windows --user nobody --blank --yes', want=1)
-    s.lifeline(f'locksmith --windows --system {sysid} --user alice --blank --yes')
-    s.lifeline('locksmith --windows --user administrator --unlock --yes')
-    _, acc = _accounts(s)
+    s.lifeline(f'{w} --user alice --blank', want=2)
+    s.lifeline(f'{w} --user "a:b" --blank --yes', want=2)
+    s.lifeline(f'{w} --user alice --password-stdin', want=2)
+    s.lifeline(f'{w} --user nobody --blank --yes', want=1)
+    s.lifeline(f'{w} --user alice --blank --yes')
+    s.lifeline(f'{w} --user administrator --unlock --yes')
+    _, acc = _accounts(s, sysid)
     check(acc['alice']['no_password'], f'alice still has a password: {acc["alice"]}')
     check(not acc['Administrator']['disabled'] and not acc['Administrator']['locked'],
           f'Administrator: {acc["Administrator"]}')

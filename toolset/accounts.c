@@ -1,8 +1,12 @@
 #include "accounts.h"
 
+#include "util.h"
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Splits LINE (length LEN) at ':' into at most MAX fields copied into F (each FSZ bytes). */
 static size_t split(const char *line, size_t len, char f[][256], size_t max)
@@ -192,4 +196,65 @@ char *accounts_unlock_shadow(const char *shadow, const char *name, long today, b
 		return NULL;
 	}
 	return out;
+}
+
+static bool hex_field(const char *s, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	if (!*s || strlen(s) > 8) {
+		return false;
+	}
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 16);
+	if (*end || errno || v > max) {
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+void accounts_windows_parse(struct accounts_windows *ret, const char *text)
+{
+	ret->n = 0;
+	const char *p = text ? text : "";
+	while (*p && ret->n < ACCOUNTS_MAX) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[256], *f[6];
+		int nf = 0;
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			for (char *s = line, *c; nf < 6; s = c + 1) {
+				f[nf++] = s;
+				c = strchr(s, ':');
+				if (!c) {
+					break;
+				}
+				*c = '\0';
+			}
+		}
+		p += len + (nl ? 1 : 0);
+		struct accounts_windows_entry *e = &ret->e[ret->n];
+		unsigned long admin;
+		if (nf != 5 || !*f[1] || strlen(f[1]) >= sizeof(e->name) ||
+		    !hex_field(f[0], 0xffffffffUL, &e->rid) || !hex_field(f[2], 1, &admin) ||
+		    !hex_field(f[3], 0xffff, &e->acb) || !hex_field(f[4], 0xffff, &e->hash_len)) {
+			continue;
+		}
+		util_sanitize(e->name, sizeof(e->name), f[1]);
+		e->admin = admin == 1;
+		ret->n++;
+	}
+}
+
+const struct accounts_windows_entry *accounts_windows_find(const struct accounts_windows *a,
+							   const char *name)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		if (strcasecmp(a->e[i].name, name) == 0) {
+			return &a->e[i];
+		}
+	}
+	return NULL;
 }

@@ -47,3 +47,29 @@ bool accounts_valid_name(const char *name);
  */
 char *accounts_unlock_shadow(const char *shadow, const char *name, long today, bool reset_age,
 			     bool *ret_no_hash);
+
+/*
+ * The local accounts of a Windows installation as chntpw's `sampasswd -l` lists its SAM hive:
+ * "RID:NAME:ADMIN:ACB:HASHLEN" per line, numbers in hex (names come from the disk: sanitized).
+ */
+#define ACCOUNTS_WINDOWS_ACB_DISABLED 0x0001
+#define ACCOUNTS_WINDOWS_ACB_AUTOLOCK 0x0400
+#define ACCOUNTS_WINDOWS_ACB_LOCKED 0x8000 /* chntpw's own bit: disabled, locked or failed logins */
+
+struct accounts_windows_entry {
+	char name[64];
+	unsigned long rid;
+	bool admin;
+	unsigned long acb;
+	unsigned long hash_len; /* < 16: no password */
+};
+
+struct accounts_windows {
+	struct accounts_windows_entry e[ACCOUNTS_MAX];
+	size_t n;
+};
+
+void accounts_windows_parse(struct accounts_windows *ret, const char *text);
+/* The entry named NAME (Windows names compare without case), or NULL. */
+const struct accounts_windows_entry *accounts_windows_find(const struct accounts_windows *a,
+							   const char *name);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *audit_origin(void)
@@ -72,6 +73,21 @@ static int copy_fd(int in, int out)
 	}
 }
 
+/* mkdir of one directory (its parent resolved inside the root); an existing one is fine */
+static int mkdir_in_root(int rfd, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+	char parent[256];
+	snprintf(parent, sizeof(parent), "%.*s", base ? (int)(base - rel) : 0, rel);
+	int dfd = util_open_in_root(rfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0);
+	if (dfd < 0) {
+		return dfd;
+	}
+	int e = mkdirat(dfd, base ? base + 1 : rel, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	close(dfd);
+	return e;
+}
+
 int audit_backup(const struct target *t, const char *tool, const char *rel, char *where,
 		 size_t where_size)
 {
@@ -100,13 +116,20 @@ int audit_backup(const struct target *t, const char *tool, const char *rel, char
 	flat[o] = '\0';
 
 	int e = 0;
-	/* on the system: /var/backups/lifeline/STAMP-TOOL/FLAT */
+	/* on the system: /var/backups/lifeline/STAMP-TOOL/FLAT (Windows: /Lifeline/backups/...) */
 	if (t->flags & TARGET_RW) {
-		snprintf(dir, sizeof(dir), "%s/%s-%s-%d", AUDIT_TARGET_BACKUPS, stamp, tool, (int)getpid());
+		bool windows = t->sys->kind == SYSTEMS_WINDOWS;
+		snprintf(dir, sizeof(dir), "%s/%s-%s-%d",
+			 windows ? AUDIT_WINDOWS_BACKUPS : AUDIT_TARGET_BACKUPS, stamp, tool,
+			 (int)getpid());
 		char full[800];
 		snprintf(full, sizeof(full), "%s%s", t->root, dir);
-		/* /var/backups exists on every Debian system; refuse to follow links out of it */
-		int vfd = util_open_in_root(rfd, "/var/backups", O_PATH | O_DIRECTORY, 0);
+		/* /var/backups exists on every Debian system; refuse to follow links out of it (our
+		 * own folder on a Windows volume is made here, as a directory, not a link) */
+		e = windows ? mkdir_in_root(rfd, "/Lifeline") : 0;
+		int vfd = e < 0 ? e :
+				  util_open_in_root(rfd, windows ? "/Lifeline" : "/var/backups",
+						    O_PATH | O_DIRECTORY, 0);
 		if (vfd < 0) {
 			e = vfd;
 		} else {
@@ -172,9 +195,13 @@ int audit_record(const struct target *t, const char *system_id, const char *tool
 		close(fd);
 	}
 	if (t && (t->flags & TARGET_RW)) {
+		bool windows = t->sys->kind == SYSTEMS_WINDOWS;
 		int rfd = open(t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rfd >= 0 && windows) {
+			mkdir_in_root(rfd, "/Lifeline");
+		}
 		fd = rfd < 0 ? -errno :
-			       util_open_in_root(rfd, AUDIT_TARGET_LOG,
+			       util_open_in_root(rfd, windows ? AUDIT_WINDOWS_LOG : AUDIT_TARGET_LOG,
 						 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
 		if (rfd >= 0) {
 			close(rfd);

@@ -14,6 +14,9 @@
 #define AUDIT_LIVE_BACKUPS "/run/lifeline/backups"
 #define AUDIT_TARGET_LOG "/var/log/lifeline-audit.log"
 #define AUDIT_TARGET_BACKUPS "/var/backups/lifeline"
+/* on a Windows installation's volume (it has no /var): one folder of ours at its root */
+#define AUDIT_WINDOWS_LOG "/Lifeline/audit.log"
+#define AUDIT_WINDOWS_BACKUPS "/Lifeline/backups"
 
 /* Where the change came from: "keyboard", "helpdesk", "serial line", "terminal" or "script". */
 const char *audit_origin(void);

@@ -27,6 +27,7 @@ static const struct lifeline_tool tools[] = {
 	{ "files", "browse the installed system's files (Midnight Commander)", tool_files },
 	{ "search", "find files by name, date and size", tool_search },
 	{ "copy", "copy files to a USB stick or a network share, checksums verified", tool_copy },
+	{ "packages", "check packages, reinstall damaged ones, roll back apt", tool_packages },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

@@ -20,11 +20,12 @@
 static const char help[] =
 	"Usage: lifeline fsck [DEVICE...] [--repair] [--system ID] [--yes] [--json]\n"
 	"\n"
-	"Checks filesystems (ext2/3/4, XFS, btrfs, FAT, exFAT, NTFS with ntfsfix) and, with\n"
-	"--repair, repairs them.  Without DEVICE: the filesystems in the system's fstab that are\n"
-	"present (or every filesystem found when no installed system is found).  A mounted\n"
-	"filesystem is refused.  After a repair a second, read-only pass tells whether errors are\n"
-	"left.  Exit status 1 when errors are found (check) or left (repair).\n"
+	"Checks filesystems (ext2/3/4, XFS, btrfs, FAT, exFAT; NTFS: the dirty flag and $MFTMirr\n"
+	"with ntfsinfo, repaired by ntfsfix -d) and, with --repair, repairs them.  Without\n"
+	"DEVICE: the filesystems in the system's fstab that are present (or every filesystem\n"
+	"found when no installed system is found).  A mounted filesystem is refused.  After a\n"
+	"repair a second, read-only pass tells whether errors are left.  Exit status 1 when\n"
+	"errors are found (check) or left (repair).\n"
 	"\n"
 	"  --repair             repair what the check finds (asks first; --yes without a terminal)\n"
 	"\n"
@@ -50,7 +51,9 @@ static const struct checker checkers[] = {
 	{ "btrfs", { "btrfs", "check", "--readonly", DEV }, { "btrfs", "check", "--repair", DEV } },
 	{ "vfat", { "fsck.fat", "-n", DEV }, { "fsck.fat", "-a", "-w", DEV } },
 	{ "exfat", { "fsck.exfat", "-n", DEV }, { "fsck.exfat", "-y", DEV } },
-	{ "ntfs", { "ntfsfix", "-n", DEV }, { "ntfsfix", "-d", DEV } },
+	/* ntfsfix -n exits 0 on a volume marked dirty; ntfsinfo -m refuses to open one (and one
+	 * whose $MFTMirr differs), so it is the check */
+	{ "ntfs", { "ntfsinfo", "-m", DEV }, { "ntfsfix", "-d", DEV } },
 };
 
 static const struct checker *checker_for(const char *fstype)
@@ -155,6 +158,11 @@ static void check_one(struct cli *c, const struct systems_dev *d, bool repair, s
 			e = pass(c, ck->check, d->path, oc);
 		}
 		oc->result = e < 0 ? "failed" : oc->status == 0 ? "fixed" : "errors-left";
+		if (oc->status == 0 && strcmp(d->fstype, "ntfs") == 0 && oc->output &&
+		    strstr(oc->output, "scheduled for check")) {
+			cli_say(c, "%s: the NTFS dirty flag (\"scheduled for check\") is cleared.",
+				d->path);
+		}
 	}
 	if (e == -ENOENT) {
 		char msg[160];

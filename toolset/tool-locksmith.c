@@ -11,16 +11,21 @@
 #include "tui.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char help[] =
 	"Usage: lifeline locksmith [--list] [--system ID] [--json]\n"
 	"       lifeline locksmith --user NAME [--password-stdin] [--unlock] [--sudo] [--yes]\n"
+	"       lifeline locksmith --windows [--list-users] [--system ID] [--json]\n"
+	"       lifeline locksmith --windows --user NAME (--blank | --unlock | both) [--yes]\n"
 	"\n"
 	"Lists the local accounts of an installed system, or changes one:\n"
 	"  --user NAME          the account to change\n"
@@ -28,9 +33,16 @@ static const char help[] =
 	"                       the passphrase line when --passphrase-stdin is also given); the\n"
 	"                       system's own chpasswd hashes it\n"
 	"  --unlock             remove the password lock ('!'), clear the account's expiry date,\n"
-	"                       renew an expired password and reset failed-login counters\n"
+	"                       renew an expired password and reset failed-login counters;\n"
+	"                       with --windows: enable the account, clear its lockout and its\n"
+	"                       failed logins\n"
 	"  --sudo               add the account to the group that may use sudo (sudo or wheel)\n"
 	"  --list               list the accounts (the default)\n"
+	"  --windows            a Windows installation's local accounts (its SAM registry hive,\n"
+	"                       changed by chntpw's sampasswd and samunlock after a copy of the\n"
+	"                       hive is kept); picks the only Windows installation by itself\n"
+	"  --list-users         list the Windows accounts (the default with --windows)\n"
+	"  --blank              give the Windows account an empty password\n"
 	"On a terminal without these, Locksmith asks what to do.\n"
 	"\n"
 	"Options:\n" CLI_COMMON_HELP;
@@ -41,12 +53,15 @@ enum {
 	OPT_UNLOCK,
 	OPT_SUDO,
 	OPT_LIST,
+	OPT_WINDOWS,
+	OPT_BLANK,
+	OPT_LIST_USERS,
 };
 
 struct request {
 	const char *user;
 	char *password;
-	bool unlock, sudo;
+	bool unlock, sudo, blank;
 };
 
 static long today(void)
@@ -343,6 +358,371 @@ static int interactive(struct cli *c, const struct systems_system *sys, struct r
 	return rc;
 }
 
+/* --- Windows: the SAM hive with chntpw's sampasswd and samunlock ----------------------------- */
+
+#define SAM_MAX (64u << 20)
+
+/* Windows/System32/config/SAM inside ROOT, each name matched without case; REL gets the path. */
+static int find_sam(const char *root, char *rel, size_t size)
+{
+	static const char *const parts[] = { "Windows", "System32", "config", "SAM" };
+	rel[0] = '\0';
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		DIR *d = util_opendir_in_root(root, rel[0] ? rel : "/");
+		if (!d) {
+			return -errno;
+		}
+		struct dirent *de;
+		bool found = false;
+		while (!found && (de = readdir(d))) {
+			if (strcasecmp(de->d_name, parts[i]) == 0) {
+				size_t l = strlen(rel);
+				snprintf(rel + l, size - l, "/%s", de->d_name);
+				found = true;
+			}
+		}
+		closedir(d);
+		if (!found) {
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* The hive copied out of the installation into TMP (the tools work on the copy). */
+static int hive_copy(struct cli *c, const struct target *t, char *rel, size_t rel_size, char *tmp)
+{
+	int e = find_sam(t->root, rel, rel_size);
+	if (e < 0) {
+		return cli_fail(c, "%s has no Windows/System32/config/SAM: %s", t->sys->id,
+				strerror(-e));
+	}
+	char *data = NULL;
+	size_t len = 0;
+	e = util_read_in_root(t->root, rel, SAM_MAX, &data, &len);
+	if (e < 0) {
+		return cli_fail(c, "cannot read the SAM hive of %s: %s", t->sys->id, strerror(-e));
+	}
+	util_mkdir_p("/run/lifeline", 0700);
+	strcpy(tmp, "/run/lifeline/sam-XXXXXX");
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	e = fd < 0 ? -errno : 0;
+	for (size_t off = 0; e == 0 && off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0) {
+			e = -errno;
+		}
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (fd >= 0 && close(fd) < 0 && e == 0) {
+		e = -errno;
+	}
+	free(data);
+	if (e < 0) {
+		if (fd >= 0) {
+			unlink(tmp);
+		}
+		tmp[0] = '\0';
+		return cli_fail(c, "cannot copy the SAM hive: %s", strerror(-e));
+	}
+	return CLI_OK;
+}
+
+/* PROG (sampasswd or samunlock) with ARGS on the hive copy; its exit status or -1. */
+static int hive_tool(const char *const *args, struct run_result *r)
+{
+	struct run_spec spec = { .argv = args, .capture = true };
+	int e = run(&spec, r);
+	return e < 0 ? -1 : r->status;
+}
+
+static int hive_list(struct cli *c, const char *tmp, struct accounts_windows *a)
+{
+	const char *argv[] = { "sampasswd", "-l", tmp, NULL };
+	struct run_result r = { 0 };
+	int st = hive_tool(argv, &r);
+	accounts_windows_parse(a, r.out);
+	run_result_clear(&r);
+	if (st < 0) {
+		return cli_fail(c, "sampasswd (package chntpw) is not in this recovery system");
+	}
+	if (a->n == 0) {
+		return cli_fail(c, "sampasswd lists no account in the SAM hive (status %d)", st);
+	}
+	return CLI_OK;
+}
+
+static void windows_state(const struct accounts_windows_entry *e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s", e->acb & ACCOUNTS_WINDOWS_ACB_DISABLED ? "disabled " : "",
+		 e->acb & (ACCOUNTS_WINDOWS_ACB_AUTOLOCK | ACCOUNTS_WINDOWS_ACB_LOCKED) ? "locked " :
+											   "",
+		 e->hash_len < 16 ? "no-password " : "", e->admin ? "admin " : "");
+	size_t n = strlen(buf);
+	if (n && buf[n - 1] == ' ') {
+		buf[n - 1] = '\0';
+	}
+	if (!*buf) {
+		snprintf(buf, size, "ok");
+	}
+}
+
+static int windows_print(struct cli *c, const struct systems_system *sys,
+			 const struct accounts_windows *a)
+{
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "system", json_object_new_string(sys->id));
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < a->n; i++) {
+			const struct accounts_windows_entry *e = &a->e[i];
+			struct json_object *u = json_object_new_object();
+			json_object_object_add(u, "name", json_object_new_string(e->name));
+			json_object_object_add(u, "rid", json_object_new_int64((int64_t)e->rid));
+			json_object_object_add(u, "admin", json_object_new_boolean(e->admin));
+			json_object_object_add(
+				u, "disabled",
+				json_object_new_boolean(e->acb & ACCOUNTS_WINDOWS_ACB_DISABLED));
+			json_object_object_add(
+				u, "locked",
+				json_object_new_boolean(e->acb & (ACCOUNTS_WINDOWS_ACB_AUTOLOCK |
+								  ACCOUNTS_WINDOWS_ACB_LOCKED)));
+			json_object_object_add(u, "no_password",
+					       json_object_new_boolean(e->hash_len < 16));
+			json_object_array_add(arr, u);
+		}
+		json_object_object_add(o, "accounts", arr);
+		cli_print_json(o);
+		return CLI_OK;
+	}
+	printf("Windows accounts of %s (%s):\n", sys->id, sys->name);
+	for (size_t i = 0; i < a->n; i++) {
+		char st[96];
+		windows_state(&a->e[i], st, sizeof(st));
+		printf("  %-20s rid %-6lu %s\n", a->e[i].name, a->e[i].rid, st);
+	}
+	return CLI_OK;
+}
+
+/* Lists the accounts (Q NULL) or changes one. */
+static int windows_run(struct cli *c, const struct systems_system *sys, const struct request *q,
+		       struct accounts_windows *a)
+{
+	char why[256], rel[256], tmp[64] = "";
+	struct target *t;
+	if (q) {
+		char question[256];
+		snprintf(question, sizeof(question), "Change the Windows account %s of %s (%s%s)?",
+			 q->user, sys->id, q->blank ? "empty password " : "",
+			 q->unlock ? "unlock" : "");
+		int answer = cli_confirm_change(c, question);
+		if (answer != CLI_GO) {
+			return answer;
+		}
+	}
+	if (target_open(&c->systems, sys, q ? TARGET_RW : 0, &t, why, sizeof(why)) < 0) {
+		return cli_fail(c, "%s", why);
+	}
+	int rc = hive_copy(c, t, rel, sizeof(rel), tmp);
+	if (rc == CLI_OK) {
+		rc = hive_list(c, tmp, a);
+	}
+	if (rc != CLI_OK || !q) {
+		goto out;
+	}
+	const struct accounts_windows_entry *acc = accounts_windows_find(a, q->user);
+	if (!acc) {
+		rc = cli_fail(c, "%s has no Windows account '%s' (see 'lifeline locksmith --windows "
+			      "--list-users')", sys->id, q->user);
+		goto out;
+	}
+	char name[64], rid[16];
+	snprintf(name, sizeof(name), "%s", acc->name);
+	snprintf(rid, sizeof(rid), "0x%lx", acc->rid); /* names with odd characters fail by name */
+	int e = audit_backup(t, "locksmith", rel, NULL, 0);
+	if (e < 0) {
+		rc = cli_fail(c, "cannot keep a copy of %s: %s", rel, strerror(-e));
+		goto out;
+	}
+	const char *blank[] = { "sampasswd", "-r", "-u", rid, tmp, NULL };
+	const char *unlock[] = { "samunlock", "-U", "-u", rid, tmp, NULL };
+	const char *const *steps[] = { q->blank ? blank : NULL, q->unlock ? unlock : NULL };
+	for (size_t i = 0; i < 2; i++) {
+		struct run_result r = { 0 };
+		if (steps[i] && hive_tool(steps[i], &r) != 0) {
+			rc = cli_fail(c, "%s failed for %s: %s", steps[i][0], name,
+				      r.err ? util_strip(r.err) : r.out ? util_strip(r.out) : "");
+		}
+		run_result_clear(&r);
+		if (rc != CLI_OK) {
+			goto out;
+		}
+	}
+	/* what the hive says now, before it goes back */
+	rc = hive_list(c, tmp, a);
+	acc = rc == CLI_OK ? accounts_windows_find(a, name) : NULL;
+	if (!acc || (q->blank && acc->hash_len >= 16) ||
+	    (q->unlock && (acc->acb & (ACCOUNTS_WINDOWS_ACB_DISABLED | ACCOUNTS_WINDOWS_ACB_AUTOLOCK |
+				       ACCOUNTS_WINDOWS_ACB_LOCKED)))) {
+		rc = cli_fail(c, "the changed hive does not show %s changed; the installation's hive "
+			      "is left as it was", name);
+		goto out;
+	}
+	char *data = NULL;
+	size_t len = 0;
+	e = util_read_file(tmp, SAM_MAX, &data, &len);
+	if (e == 0) {
+		e = util_write_in_root(t->root, rel, data, len, 0644);
+	}
+	free(data);
+	if (e < 0) {
+		rc = cli_fail(c, "cannot write the SAM hive back: %s", strerror(-e));
+		goto out;
+	}
+	cli_say(c, "%s: %s%s%s.", name, q->blank ? "the password is empty now" : "",
+		q->blank && q->unlock ? "; " : "", q->unlock ? "enabled and unlocked" : "");
+	audit_record(t, sys->id, "locksmith", "Windows account %s: %s%s%s", name,
+		     q->blank ? "password blanked" : "", q->blank && q->unlock ? ", " : "",
+		     q->unlock ? "unlocked" : "");
+out:
+	if (tmp[0]) {
+		unlink(tmp);
+	}
+	target_close(t);
+	return rc;
+}
+
+static int windows_interactive(struct cli *c, const struct systems_system *sys, struct request *q)
+{
+	struct accounts_windows *a = malloc(sizeof(*a));
+	if (!a) {
+		return cli_fail(c, "out of memory");
+	}
+	int rc = windows_run(c, sys, NULL, a);
+	const char *items[ACCOUNTS_MAX];
+	char labels[ACCOUNTS_MAX][128];
+	for (size_t i = 0; rc == CLI_OK && i < a->n; i++) {
+		char st[96];
+		windows_state(&a->e[i], st, sizeof(st));
+		snprintf(labels[i], sizeof(labels[i]), "%-20s %s", a->e[i].name, st);
+		items[i] = labels[i];
+	}
+	int k = rc == CLI_OK ? tui_choose("Locksmith (Windows)", sys->name, items, a->n) : -1;
+	static const char *const actions[] = { "Empty password", "Unlock and enable",
+					       "Empty password, unlock and enable" };
+	int act = k >= 0 ? tui_choose("Locksmith (Windows)", a->e[k].name, actions, 3) : -1;
+	if (act >= 0) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s", a->e[k].name);
+		q->user = name;
+		q->blank = act != 1;
+		q->unlock = act != 0;
+		c->yes = true; /* the dialogs were the question */
+		rc = windows_run(c, sys, q, a);
+		q->user = NULL;
+		tui_pause();
+	}
+	free(a);
+	return rc;
+}
+
+/* With --windows and no --system: the only Windows installation, if there is one. */
+static void pick_windows(struct cli *c)
+{
+	if (c->system || cli_discover(c) != CLI_OK) {
+		return;
+	}
+	const struct systems_system *only = NULL;
+	for (size_t i = 0; i < c->systems.n_sys; i++) {
+		if (c->systems.sys[i].kind == SYSTEMS_WINDOWS) {
+			if (only) {
+				return;
+			}
+			only = &c->systems.sys[i];
+		}
+	}
+	if (only) {
+		c->system = only->id;
+	}
+}
+
+/* A Windows account name as the SAM may hold it: no control characters, none of "/\\[]:;|=,+*?<> */
+static bool windows_valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || s[0] == '-') {
+		return false;
+	}
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || strchr("\"/\\[]:;|=,+*?<>", *s)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int windows_list(struct cli *c, const struct systems_system *sys, bool want_list)
+{
+	struct request q = { 0 };
+	if (c->tty && !want_list && !c->json) {
+		return windows_interactive(c, sys, &q);
+	}
+	struct accounts_windows *a = malloc(sizeof(*a));
+	if (!a) {
+		return cli_fail(c, "out of memory");
+	}
+	int rc = windows_run(c, sys, NULL, a);
+	if (rc == CLI_OK) {
+		rc = windows_print(c, sys, a);
+	}
+	free(a);
+	return rc;
+}
+
+static int windows_main(struct cli *c, struct request *q, bool windows, bool want_list,
+			bool password_stdin)
+{
+	if (!windows) {
+		return cli_usage(c, "--blank is for Windows accounts: add --windows");
+	}
+	if (password_stdin || q->sudo) {
+		return cli_usage(c, "--windows takes --blank or --unlock (a Windows password is "
+				 "emptied, not set; there is no sudo)");
+	}
+	bool change = q->blank || q->unlock;
+	if (change && !q->user) {
+		return cli_usage(c, "--blank and --unlock need --user NAME");
+	}
+	if (q->user && !change) {
+		return cli_usage(c, "--user needs --blank or --unlock");
+	}
+	if (change && want_list) {
+		return cli_usage(c, "--list-users does not go with a change");
+	}
+	if (q->user && !windows_valid_name(q->user)) {
+		return cli_usage(c, "'%.40s' is not a Windows account name", q->user);
+	}
+	pick_windows(c);
+	const struct systems_system *sys;
+	int r = cli_pick_system(c, &sys);
+	if (r != CLI_OK) {
+		return r;
+	}
+	if (sys->kind != SYSTEMS_WINDOWS) {
+		return cli_fail(c, "%s is not a Windows installation (see 'lifeline systems')", sys->id);
+	}
+	if (!change) {
+		return windows_list(c, sys, want_list);
+	}
+	struct accounts_windows *a = malloc(sizeof(*a));
+	if (!a) {
+		return cli_fail(c, "out of memory");
+	}
+	r = windows_run(c, sys, q, a);
+	free(a);
+	return r;
+}
+
 int tool_locksmith(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -352,10 +732,13 @@ int tool_locksmith(struct cli *c, int argc, char **argv)
 		{ "unlock", no_argument, NULL, OPT_UNLOCK },
 		{ "sudo", no_argument, NULL, OPT_SUDO },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "windows", no_argument, NULL, OPT_WINDOWS },
+		{ "blank", no_argument, NULL, OPT_BLANK },
+		{ "list-users", no_argument, NULL, OPT_LIST_USERS },
 		{ 0 },
 	};
 	struct request q = { 0 };
-	bool want_list = false, password_stdin = false;
+	bool want_list = false, password_stdin = false, windows = false;
 	int o;
 	while ((o = cli_getopt(c, argc, argv, opts)) > 0) {
 		switch (o) {
@@ -372,13 +755,23 @@ int tool_locksmith(struct cli *c, int argc, char **argv)
 			q.sudo = true;
 			break;
 		case OPT_LIST:
+		case OPT_LIST_USERS:
 			want_list = true;
+			break;
+		case OPT_WINDOWS:
+			windows = true;
+			break;
+		case OPT_BLANK:
+			q.blank = true;
 			break;
 		}
 	}
 	int go = cli_options_done(c, o, argc, argv, help, false);
 	if (go != CLI_GO) {
 		return go;
+	}
+	if (windows || q.blank) {
+		return windows_main(c, &q, windows, want_list, password_stdin);
 	}
 	bool change = password_stdin || q.unlock || q.sudo;
 	if (change && !q.user) {
@@ -410,8 +803,9 @@ int tool_locksmith(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (sys->kind != SYSTEMS_LINUX) {
-		r = cli_fail(c, "%s is a Windows installation; Locksmith for Windows is not here yet",
-			     sys->id);
+		r = change ? cli_fail(c, "%s is a Windows installation: use --windows (--blank, "
+				      "--unlock)", sys->id) :
+			     windows_list(c, sys, want_list);
 		goto out;
 	}
 	if (!change) {

@@ -88,6 +88,43 @@ START_TEST(names)
 }
 END_TEST
 
+START_TEST(windows_list)
+{
+	static const char out[] = "01f4:Administrator:1:8011:14\n"
+				  "03e9:alice:1:10:0\n"
+				  "03ea:b\x1b[2Job:0:210:14\n"
+				  "zzzz:bad:0:10:14\n"
+				  "03eb:toomany:0:10:14:99\n"
+				  "03ec::0:10:14\n"
+				  "03ed:big:0:123456789:14\n"
+				  "03ee:short:0\n"
+				  "sam_get_machine_sid: Machine SID not found in SAM\n"
+				  "03ef:last:2:10:14";
+	struct accounts_windows *a = malloc(sizeof(*a));
+	accounts_windows_parse(a, out);
+	ck_assert_uint_eq(a->n, 3);
+	ck_assert_str_eq(a->e[0].name, "Administrator");
+	ck_assert_uint_eq(a->e[0].rid, 0x1f4);
+	ck_assert(a->e[0].admin);
+	ck_assert_uint_eq(a->e[0].acb, 0x8011);
+	ck_assert_uint_eq(a->e[1].hash_len, 0);
+	ck_assert_ptr_null(strchr(a->e[2].name, '\x1b'));
+	ck_assert_ptr_nonnull(accounts_windows_find(a, "ALICE"));
+	ck_assert_ptr_null(accounts_windows_find(a, "last"));
+	accounts_windows_parse(a, NULL);
+	ck_assert_uint_eq(a->n, 0);
+	/* a line longer than any field: skipped, no overflow */
+	char *big = malloc(100000);
+	memset(big, 'x', 99999);
+	big[99999] = '\0';
+	memcpy(big, "0001:", 5);
+	accounts_windows_parse(a, big);
+	ck_assert_uint_eq(a->n, 0);
+	free(big);
+	free(a);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("toolset-accounts");
@@ -95,6 +132,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, parse_states);
 	tcase_add_test(tc, unlock_line);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, windows_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

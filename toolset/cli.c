@@ -51,6 +51,22 @@ int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
 	}
 }
 
+int cli_getopt_args(struct cli *c, int argc, char **argv, const struct option *opts,
+		    const char **pos, size_t max, size_t *n)
+{
+	for (;;) {
+		int o = cli_getopt(c, argc, argv, opts);
+		if (o != 0 || optind >= argc) {
+			return o;
+		}
+		if (*n >= max) {
+			cli_usage(c, "unexpected argument '%.60s'", argv[optind]);
+			return -1;
+		}
+		pos[(*n)++] = argv[optind++];
+	}
+}
+
 int cli_options_done(struct cli *c, int last, int argc, char **argv, const char *help,
 		     bool args_ok)
 {

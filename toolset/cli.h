@@ -66,6 +66,14 @@ bool cli_common_option(struct cli *c, int opt, const char *arg);
 int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
 
 /*
+ * cli_getopt() that also takes the arguments that are not options, wherever they stand
+ * (lifeline wipe DEVICE --method zero): they go to POS, at most MAX (one more is a usage error,
+ * -1); *N counts them.
+ */
+int cli_getopt_args(struct cli *c, int argc, char **argv, const struct option *opts,
+		    const char **pos, size_t max, size_t *n);
+
+/*
  * After the cli_getopt() loop that ended with LAST: CLI_USAGE for a bad option or (unless
  * ARGS_OK) a leftover argument, CLI_OK after printing HELP for --help, else CLI_GO.
  */

@@ -22,6 +22,9 @@ static const struct lifeline_tool tools[] = {
 	{ "services", "failed units of the last boot; enable, disable or mask units",
 	  tool_services },
 	{ "logs", "the last boots, their errors and a diagnosis", tool_logs },
+	{ "disks", "disks, partition tables and health; save, restore, find lost partitions",
+	  tool_disks },
+	{ "wipe", "wipe a disk or a partition (zero, random, passes, secure erase)", tool_wipe },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

@@ -96,6 +96,10 @@ static void __attribute__((noreturn)) child(const struct run_spec *spec, int in_
 			_exit(127);
 		}
 	}
+	if (spec->cwd && chdir(spec->cwd) < 0) {
+		dprintf(2, "cannot enter %s: %s\n", spec->cwd, strerror(errno));
+		_exit(127);
+	}
 	/* LVM complains about every inherited fd; the others are closed anyway. */
 	setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
 	if (!getenv("PATH") || spec->root) {

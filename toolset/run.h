@@ -14,6 +14,7 @@
 struct run_spec {
 	const char *const *argv;
 	const char *root;     /* chroot into this directory first (NULL: no chroot) */
+	const char *cwd;      /* working directory (inside ROOT) for programs that write there */
 	const char *input;    /* written to the child's stdin (NULL: /dev/null) */
 	size_t input_len;
 	const char *const *env; /* extra NAME=VALUE entries (NULL-terminated), or NULL */

@@ -17,5 +17,7 @@ int tool_bootrepair(struct cli *c, int argc, char **argv);
 int tool_fstab(struct cli *c, int argc, char **argv);
 int tool_services(struct cli *c, int argc, char **argv);
 int tool_logs(struct cli *c, int argc, char **argv);
+int tool_disks(struct cli *c, int argc, char **argv);
+int tool_wipe(struct cli *c, int argc, char **argv);
 
 const struct lifeline_tool *lifeline_tools(size_t *count);

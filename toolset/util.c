@@ -146,6 +146,21 @@ int util_open_parent_in_root(const char *root, const char *path, const char **re
 	return dfd;
 }
 
+int util_write_all(int fd, const void *data, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w < 0) {
+			return -errno;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int util_write_in_root(const char *root, const char *path, const char *data, size_t len,
 		       mode_t mode)
 {
@@ -172,19 +187,7 @@ int util_write_in_root(const char *root, const char *path, const char *data, siz
 		close(dfd);
 		return e;
 	}
-	int e = 0;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			e = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	int e = util_write_all(fd, data, len);
 	if (e == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0)) {
 		e = -errno;
 	}

@@ -25,6 +25,9 @@ int util_open_parent_in_root(const char *root, const char *path, const char **re
 /* Opens the directory PATH inside ROOT for reading (RESOLVE_IN_ROOT); NULL with errno set. */
 DIR *util_opendir_in_root(const char *root, const char *path);
 
+/* Writes all LEN bytes of DATA to FD (again after EINTR); 0 or a negative errno. */
+int util_write_all(int fd, const void *data, size_t len);
+
 /* Writes DATA to PATH inside ROOT atomically (temporary file, fsync, rename), keeping MODE. */
 int util_write_in_root(const char *root, const char *path, const char *data, size_t len,
 		       mode_t mode);

@@ -46,8 +46,8 @@ void shell_layout_compute(struct shell_layout *l, int width, int height,
 		(struct shell_rect){ list_w, body_y + tabs_h, width - list_w, body_h - tabs_h };
 
 	l->n_tools = st->n_tools < SHELL_LAYOUT_MAX_TOOLS ? st->n_tools : SHELL_LAYOUT_MAX_TOOLS;
-	/* Rows of three units, closer together when that many do not fit between the list's
-	 * heading and its key hint. Measured with the session banner on, so that a row stays
+	/* Rows of three units, closer together (down to 1.8, with smaller text: render.c)
+	 * when that many do not fit between the list's heading and its key hint. Measured with the session banner on, so that a row stays
 	 * where it was when a session starts or ends (the helpdesk may be aiming at it). */
 	int row_h = u * 3;
 

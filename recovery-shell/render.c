@@ -343,8 +343,10 @@ static void draw_list(struct shell_render *r, const struct shell_state *st,
 		      const struct shell_layout *l)
 {
 	int u = l->unit, row_h = l->tool_row_h;
-	/* Titles get a little smaller when the rows are closer than three units. */
+	/* Titles and descriptions get a little smaller when the rows are closer than three
+	 * units (layout.c keeps them at least 1.8 units apart). */
 	double title_px = row_h * 0.38 < u * 0.95 ? row_h * 0.38 : u * 0.95;
+	double desc_px = row_h * 0.32 < u * 0.62 ? row_h * 0.32 : u * 0.62;
 
 	fill(r, &l->list, c_list_bg);
 	text(r, "TOOLS", u, l->list.y + u / 5, l->list.w - 2 * u, u * 0.6, TEXT_BOLD, c_text_dim);
@@ -377,7 +379,7 @@ static void draw_list(struct shell_render *r, const struct shell_state *st,
 		text(r, t->title, rc->x + u * 3 / 2, rc->y + row_h / 12, rc->w - u * 2, title_px,
 		     TEXT_BOLD, t->kind == SHELL_TOOL_REMOTE ? c_focus : c_text);
 		text(r, t->description, rc->x + u * 3 / 2, rc->y + row_h / 2, rc->w - u * 2,
-		     u * 0.62, 0, c_text_dim);
+		     desc_px, 0, c_text_dim);
 	}
 	/* A hint at the bottom: how to get around without a mouse. */
 	text(r, "Arrows + Enter to open · F1 tools · F2 next pane", u / 2,

@@ -25,12 +25,19 @@ static const struct shell_tool builtin_tools[] = {
 	  SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE },
 	{ "logs", "Logs and crash analysis", "Journal, failed boots, crashes", SHELL_TOOL_PROGRAM,
 	  SHELL_TOOL_SINGLE },
+	{ "packages", "Packages", "Check, repair, roll back updates", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE },
+	{ "restore", "File restore", "Bring deleted files back", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE },
+	{ "files", "Files", "Browse, search, copy out", SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE },
+	{ "disks", "Disk commander", "Partition tables, health, wipe", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE },
 	{ "systems", "Installed systems", "The systems found on the disks", SHELL_TOOL_PROGRAM,
 	  SHELL_TOOL_SINGLE },
 	{ "keyboard", "Keyboard layout", "Choose the layout of this keyboard", SHELL_TOOL_PROGRAM,
 	  SHELL_TOOL_SINGLE | SHELL_TOOL_SETS_KEYMAP },
-	{ "reboot", "Reboot", "Restart the computer", SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE },
-	{ "poweroff", "Power off", "Turn the computer off", SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE },
+	{ "power", "Restart or power off", "Leave the recovery system", SHELL_TOOL_PROGRAM,
+	  SHELL_TOOL_SINGLE },
 };
 
 const struct shell_tool *shell_tools_builtin(size_t *ret_count)

@@ -42,13 +42,17 @@ def work_dir():
     return d
 
 
-def build_disks(names, log):
+def build_disks(names, log, copies=None):
     """The patients, built (or taken from the cache) by patient-disk, then copied: the tests
-    change them, the cache keeps the broken originals."""
+    change them, the cache keeps the broken originals.  COPIES: {copy name: scenario} when the
+    same patient is needed more than once (default: one copy of each, named after it)."""
     wd = work_dir()
     out = os.path.join(wd, 'disks')
+    copies = copies or {n: n for n in names}
+    names = sorted(set(copies.values()))
     t0 = time.monotonic()
-    r = subprocess.run([os.path.join(HERE, 'patient-disk'), '--cache', os.path.join(wd, 'cache'),
+    cache = os.environ.get('LIFELINE_PATIENT_CACHE') or os.path.join(wd, 'cache')
+    r = subprocess.run([os.path.join(HERE, 'patient-disk'), '--cache', cache,
                         '--out', out, *names], stdin=subprocess.DEVNULL, stdout=sys.stderr,
                        stderr=sys.stderr, timeout=3600)
     check(r.returncode == 0, f'patient-disk failed with status {r.returncode}')
@@ -56,11 +60,11 @@ def build_disks(names, log):
     disks = {}
     run_dir = os.path.join(wd, 'run')
     os.makedirs(run_dir, exist_ok=True)
-    for n in names:
-        src = os.path.join(out, n + '.img')
+    for n, scenario in copies.items():
+        src = os.path.join(out, scenario + '.img')
         dst = os.path.join(run_dir, n + '.img')
         subprocess.run(['cp', '--sparse=always', src, dst], check=True)
-        shutil.copyfile(os.path.join(out, n + '.json'), os.path.join(run_dir, n + '.json'))
+        shutil.copyfile(os.path.join(out, scenario + '.json'), os.path.join(run_dir, n + '.json'))
         disks[n] = (dst, patient.load(dst))
     return disks
 
@@ -73,7 +77,10 @@ def system_id(desc):
 class DiskGuest(shellvm.Guest):
     """shellvm.Guest with the patients attached (written for real, no snapshot)."""
 
-    def __init__(self, kernel, initrd, disks, firmware='bios', append='', mem=2048, log=print):
+    def __init__(self, kernel, initrd, disks, firmware='bios', append='', mem=2048, log=print,
+                 netdev_extra=()):
+        """DISKS: image paths, or (path, serial) pairs (the guest sees the disk as
+        /dev/disk/by-id/virtio-SERIAL)."""
         self.log = log
         self.dir = os.path.join(work_dir(), 'lifeline-' + firmware)
         os.makedirs(self.dir, exist_ok=True)
@@ -85,20 +92,24 @@ class DiskGuest(shellvm.Guest):
             os.unlink(self.vars_file)   # a firmware that never saw the patient's boot entry
         self.vm = vmharness.VM('lifeline', self.dir, firmware=firmware, memory=mem,
                                display='VGA', vars_file=self.vars_file,
-                               extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'))
+                               extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'),
+                               netdev_extra=netdev_extra)
         # under OVMF, qemu hands the kernel to the firmware's loader: efivars are there as on
         # a real UEFI computer
         self.vm.kernel(kernel, initrd, cmdline)
-        for path in disks:
-            self.vm.disk(path, snapshot=False, bootindex=None)
+        for d in disks:
+            path, serial = d if isinstance(d, tuple) else (d, None)
+            self.vm.disk(path, snapshot=False, bootindex=None, serial=serial)
         self.vm.start()
 
 
 class Scenarios(test_vm_shell.Run):
-    def boot_with(self, disks, firmware='bios'):
+    def boot_with(self, disks, firmware='bios', netdev_extra=()):
+        """DISKS: {name: (path, description)}, or a list of DiskGuest's disks."""
         kernel, initrd = shellvm.find_media(ROOT)
-        self.guest = DiskGuest(kernel, initrd, [p for p, _ in disks.values()], firmware,
-                               append='lifeline.remote=auto', log=self.log)
+        paths = [p for p, _ in disks.values()] if isinstance(disks, dict) else disks
+        self.guest = DiskGuest(kernel, initrd, paths, firmware, append='lifeline.remote=auto',
+                               log=self.log, netdev_extra=netdev_extra)
         m = self.guest.wait_serial(r'lifeline-shell: on screen \((\w+) (\d+)x(\d+)\)',
                                    test_vm_shell.BOOT_TIMEOUT)
         self.w, self.h_px = int(m.group(2)), int(m.group(3))

@@ -36,7 +36,8 @@ def layout(w, h):
 
 
 TOOLS = ['remote', 'shell', 'network', 'sysinfo', 'locksmith', 'fsck', 'bootrepair', 'fstab',
-         'services', 'logs', 'systems', 'keyboard', 'reboot', 'poweroff']
+         'services', 'logs', 'packages', 'restore', 'files', 'disks', 'systems', 'keyboard',
+         'power']
 
 
 def tool_row_centre(w, h, index):

@@ -138,10 +138,14 @@ class VM:
 
     def __init__(self, name, workdir, firmware='bios', memory=1536, smp=2, machine='q35',
                  display='virtio-vga', nic='virtio-net-pci', tftp=None, bootfile=None,
-                 nic_romfile=None, boot_from_nic=False, extra=(), vars_file=None):
+                 nic_romfile=None, boot_from_nic=False, extra=(), vars_file=None,
+                 netdev_extra=()):
         """VARS_FILE (UEFI): the OVMF variable store to use and keep, so that boot entries a
         test creates last into the next boot; made from the firmware's template when missing.
-        Without it every boot starts from a fresh copy."""
+        Without it every boot starts from a fresh copy.  NETDEV_EXTRA: more options of the
+        user-mode network, e.g. 'guestfwd=tcp:10.0.2.100:445-tcp:127.0.0.1:4455' (a service
+        the test runs on the host, reachable from the guest although the network is
+        restricted)."""
         check(firmware in ('bios', 'uefi'), f'unknown firmware {firmware}')
         self.name = name
         self.workdir = workdir
@@ -182,6 +186,8 @@ class VM:
             netdev += f',tftp={tftp}'
         if bootfile:
             netdev += f',bootfile={bootfile}'
+        for opt in netdev_extra:
+            netdev += ',' + opt
         self.args += ['-netdev', netdev]
         if nic:
             dev = f'{nic},netdev=n0'

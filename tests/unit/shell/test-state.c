@@ -77,9 +77,10 @@ static void in_session(struct shell_state *st)
 
 START_TEST(tool_list_has_the_issue_tools)
 {
-	static const char *ids[] = { "remote",  "shell",      "network", "sysinfo",  "locksmith",
-				     "fsck",    "bootrepair", "fstab",   "services", "logs",
-				     "systems", "keyboard",   "reboot",  "poweroff" };
+	static const char *ids[] = { "remote",   "shell",      "network", "sysinfo",  "locksmith",
+				     "fsck",     "bootrepair", "fstab",   "services", "logs",
+				     "packages", "restore",    "files",   "disks",    "systems",
+				     "keyboard", "power" };
 	const char *dir = getenv("SHELL_TOOLS_DIR");
 	char path[1024];
 	size_t n;

@@ -185,8 +185,14 @@ static int parse_entry(char *line, unsigned heads, unsigned sectors, struct disk
 		if (v[1] >= heads || v[2] < 1 || v[2] > sectors || v[0] > (1ull << 32)) {
 			return -EINVAL;
 		}
+		if (v[4] >= heads || v[5] < 1 || v[5] > sectors || v[3] > (1ull << 32)) {
+			return -EINVAL;
+		}
 		f->start = (v[0] * heads + v[1]) * sectors + (v[2] - 1);
 		f->size = v[6];
+		if ((v[3] * heads + v[4]) * sectors + v[5] != f->start + f->size) {
+			return -EINVAL; /* the end does not agree with the start and the size */
+		}
 	} else {
 		if (v[1] < v[0] || v[1] - v[0] + 1 != v[2]) {
 			return -EINVAL;
@@ -256,8 +262,8 @@ int disk_parse_testdisk_log(const char *log, size_t len, struct disk_found *out,
 		if (buf[0] == '\0' || util_startswith(buf, "No partition")) {
 			break; /* the end of the first table offered */
 		}
-		if (!geometry) {
-			return -EINVAL;
+		if (!geometry || !end) {
+			return -EINVAL; /* an entry cut short (the log ends in it) is not trusted */
 		}
 		struct disk_found f;
 		if (parse_entry(buf, h, s, &f) < 0) {
@@ -433,7 +439,9 @@ static size_t dump_entries(const char *dump, struct dump_entry *e, size_t max)
 				 rest);
 			n++;
 		} else if (colon && line[0] != '#' && colon - line < 20 &&
-			   strncmp(line, "device:", 7) != 0) {
+			   strncmp(line, "device:", 7) != 0 && strncmp(line, "unit:", 5) != 0 &&
+			   strncmp(line, "sector-size:", 12) != 0) {
+			/* the rest of the header is the table's; these three only describe it */
 			snprintf(e[n].key, sizeof(e[n].key), "%.*s", (int)(colon - line), line);
 			const char *v = colon + 1;
 			while (*v == ' ' && v < line + l) {

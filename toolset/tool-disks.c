@@ -259,6 +259,9 @@ static int list_disks(struct cli *c, bool all)
 static int whole_disk(struct cli *c, const char *arg, struct disk *d)
 {
 	char part[64];
+	if (!run_have(NULL, "sfdisk")) {
+		return cli_fail(c, "sfdisk (package fdisk) is not installed");
+	}
 	int e = disk_of(arg, d, part, sizeof(part));
 	if (e == -ENOTBLK || e == -ENOENT) {
 		return cli_usage(c, "%.100s is not a disk", arg);

@@ -761,8 +761,9 @@ int tool_disks(struct cli *c, int argc, char **argv)
 	if (file && action != OPT_SAVE && action != OPT_RESTORE) {
 		return cli_usage(c, "unexpected argument '%.60s'", file);
 	}
-	if (c->system) {
-		return cli_usage(c, "--system does not apply: this tool works on whole disks");
+	if (c->system || c->passphrase_stdin) {
+		return cli_usage(c, "--system and --passphrase-stdin do not apply: this tool works on "
+				 "whole disks");
 	}
 	switch (action) {
 	case OPT_SAVE:

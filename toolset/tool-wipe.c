@@ -45,6 +45,7 @@ static const char help[] =
 	"On a terminal without arguments, dialogs offer the same.\n"
 	"\n"
 	"Options:\n"
+	"  --system ID          not taken: wipe works on a device, not on a system\n"
 	"  --yes                answer the question with yes (needs --confirm)\n"
 	"  --json               print the result as JSON\n"
 	"  --help               show this help\n";
@@ -369,9 +370,7 @@ static int wipe_ui(struct choice *ch)
 int tool_wipe(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, CLI_OPT_JSON },
-		{ "yes", no_argument, NULL, CLI_OPT_YES },
-		{ "help", no_argument, NULL, CLI_OPT_HELP },
+		CLI_COMMON_OPTIONS,
 		{ "method", required_argument, NULL, OPT_METHOD },
 		{ "passes", required_argument, NULL, OPT_PASSES },
 		{ "confirm", required_argument, NULL, OPT_CONFIRM },
@@ -410,6 +409,10 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 	int go = cli_options_done(c, o, argc, argv, help, true);
 	if (go != CLI_GO) {
 		return go;
+	}
+	if (c->system || c->passphrase_stdin) {
+		return cli_usage(c, "--system and --passphrase-stdin do not apply: wipe works on a "
+				 "device");
 	}
 	bool ui = false;
 	if (!pos[0] && c->tty && !c->json && ch.method == M_NONE) {

@@ -289,7 +289,11 @@ static int secure_erase(struct cli *c, const struct disk *d, bool *zeros, char *
 			*zeros = true;
 			return 0;
 		}
+		char err[200] = "";
+		util_sanitize(err, sizeof(err), r.err ? util_strip(r.err) : "");
 		run_result_clear(&r);
+		return cli_fail(c, "%s offers write-zeroes, but blkdiscard --zeroout failed: %s",
+				d->path, err[0] ? err : "no message");
 	}
 	return cli_fail(c, "%s offers no secure erase, sanitize, secure discard or write-zeroes; "
 			"use --method zero or random", d->path);
@@ -532,7 +536,13 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 	e = 0;
 	if (ch.method == M_SECURE) {
 		bool zeros;
+		/* hdparm, nvme and blkdiscard open the device exclusively themselves */
+		close(j.fd);
 		r = secure_erase(c, &d, &zeros, how, sizeof(how));
+		j.fd = open(dev, O_RDWR | O_EXCL | O_CLOEXEC);
+		if (r == 0 && j.fd < 0) {
+			r = cli_fail(c, "cannot open %s again to check it: %s", dev, strerror(errno));
+		}
 		if (r != 0) {
 			snprintf(result, sizeof(result), "the device's own erase was not done");
 			goto out;

@@ -159,12 +159,30 @@ def wipe(s, d, medium):
     s.lifeline(f'wipe {dev} --method zero --yes --confirm {serial}', want=1)
     s.lifeline(f'wipe {dev}-part1 --method zero --yes --confirm {serial}', want=1)
     s.sh('umount /mnt/w')
+    # a partition: only it is wiped, the table and the partition after it stay
+    st, _, err = s.sh(f"printf 'label: dos\\nstart=2048, size=32768, type=83\\n"
+                      f"start=34816, type=83\\n' | sfdisk -q {dev} && udevadm settle && "
+                      f'dd if=/dev/urandom of={dev}-part2 bs=1M count=2 status=none')
+    check(st == 0, f'two partitions on {d.name}: {err}')
+    h2 = sha(s, f'{dev}-part2')
+    out = json.loads(s.lifeline(f'wipe {dev}-part1 --method zero --yes --confirm {serial} '
+                                '--json'))
+    check(out['verified'] and out['size'] == 32768 * 512, f'wipe of a partition: {out}')
+    check(sha(s, f'{dev}-part2') == h2, 'wiping partition 1 changed partition 2')
+    st, table, _ = s.sh(f'sfdisk --dump {dev}')
+    check(table.count('start=') == 2, f'wiping partition 1 changed the table: {table}')
     # random: the stream regenerated from the seed matches
     out = json.loads(s.lifeline(f'wipe {dev} --method random --yes --confirm {serial} --json'))
     check(out['verified'] and out['size'] == WIPE_MIB << 20 and not out['stopped'],
           f'wipe --method random: {out}')
     st, out2, _ = s.sh(f'head -c 1048576 {dev} | tr -d "\\000" | wc -c')
     check(int(out2.strip()) > 1000000, f'{d.name} does not look random after --method random')
+    # secure: virtio offers no ATA/NVMe erase; qemu's write-zeroes (if offered) is used
+    st, out, err = s.sh(f'lifeline wipe {dev} --method secure --yes --confirm {serial}')
+    s.log(f'wipe --method secure on virtio: status {st}: {(out + err).strip()[-300:]}')
+    check((st == 0 and 'read-back check found only zeros' in out)
+          or (st == 1 and 'offers no secure erase' in err),
+          f'wipe --method secure: status {st}, {out!r} {err!r}')
     # zero
     out = json.loads(s.lifeline(f'wipe {dev} --method zero --yes --confirm {serial} --json'))
     check(out['verified'] and out['method'] == 'zero', f'wipe --method zero: {out}')

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DUMP_LINE_MAX 1024
+#define DUMP_LINE_MAX  1024
 #define DUMP_LINES_MAX 512
 
 static long long json_int(struct json_object *o, const char *a, const char *b)
@@ -54,8 +54,12 @@ static long long ata_attribute(struct json_object *root, int id)
 
 void disk_parse_smart(const char *json, size_t len, struct disk_health *ret)
 {
-	*ret = (struct disk_health){ .temperature = -1, .power_on_hours = -1, .reallocated = -1,
-				     .pending = -1, .media_errors = -1, .percentage_used = -1 };
+	*ret = (struct disk_health){ .temperature = -1,
+				     .power_on_hours = -1,
+				     .reallocated = -1,
+				     .pending = -1,
+				     .media_errors = -1,
+				     .percentage_used = -1 };
 	snprintf(ret->summary, sizeof(ret->summary), "not offered");
 	if (!json || len == 0 || len > (4u << 20)) {
 		return;
@@ -115,13 +119,13 @@ static const char *mbr_type_id(const char *name)
 	static const struct {
 		const char *name, *id;
 	} map[] = {
-		{ "Linux", "83" },	   { "Linux Swap", "82" },    { "Linux LVM", "8e" },
-		{ "Linux LVM2", "8e" },    { "Linux RAID", "fd" },    { "Linux md", "fd" },
-		{ "FAT12", "01" },	   { "FAT16 <32M", "04" },    { "FAT16 >32M", "06" },
-		{ "FAT32", "0b" },	   { "FAT32 LBA", "0c" },     { "FAT16 LBA", "0e" },
-		{ "HPFS - NTFS", "07" },   { "exFAT", "07" },	      { "Extended", "05" },
-		{ "Extended LBA", "0f" },  { "EFI System", "ef" },    { "EFI GPT", "ee" },
-		{ "FreeBSD", "a5" },	   { "OpenBSD", "a6" },	      { "NetBSD", "a9" },
+		{ "Linux", "83" },        { "Linux Swap", "82" }, { "Linux LVM", "8e" },
+		{ "Linux LVM2", "8e" },   { "Linux RAID", "fd" }, { "Linux md", "fd" },
+		{ "FAT12", "01" },        { "FAT16 <32M", "04" }, { "FAT16 >32M", "06" },
+		{ "FAT32", "0b" },        { "FAT32 LBA", "0c" },  { "FAT16 LBA", "0e" },
+		{ "HPFS - NTFS", "07" },  { "exFAT", "07" },      { "Extended", "05" },
+		{ "Extended LBA", "0f" }, { "EFI System", "ef" }, { "EFI GPT", "ee" },
+		{ "FreeBSD", "a5" },      { "OpenBSD", "a6" },    { "NetBSD", "a9" },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (strcmp(name, map[i].name) == 0) {
@@ -156,7 +160,8 @@ static int parse_entry(char *line, unsigned heads, unsigned sectors, struct disk
 	size_t nt = 0, nums = heads ? 7 : 3;
 	char copy[512];
 	snprintf(copy, sizeof(copy), "%s", line);
-	for (char *t = strtok_r(line, " \t", &save); t && nt < 40; t = strtok_r(NULL, " \t", &save)) {
+	for (char *t = strtok_r(line, " \t", &save); t && nt < 40;
+	     t = strtok_r(NULL, " \t", &save)) {
 		tok[nt++] = t;
 	}
 	if (nt < 3 + nums - 1 || !all_digits(tok[0]) || strlen(tok[1]) != 1 ||
@@ -297,7 +302,8 @@ char *disk_found_script(const struct disk_found *found, size_t n, const char *la
 			free(s);
 			return NULL;
 		}
-		o += (size_t)snprintf(s + o, cap - o, "start=%" PRIu64 ", size=%" PRIu64 ", type=%s%s\n",
+		o += (size_t)snprintf(s + o, cap - o,
+				      "start=%" PRIu64 ", size=%" PRIu64 ", type=%s%s\n",
 				      found[i].start, found[i].size, found[i].id,
 				      found[i].status == '*' ? ", bootable" : "");
 	}
@@ -378,7 +384,8 @@ int disk_check_dump(const char *text, size_t len, char *why, size_t why_size)
 			snprintf(v, sizeof(v), "%.*s", (int)(l - 6 < 15 ? l - 6 : 15), line + 6);
 			const char *type = util_strip(v);
 			if (strcmp(type, "dos") != 0 && strcmp(type, "gpt") != 0) {
-				snprintf(why, why_size, "line %zu: the table type is not dos or gpt", lines);
+				snprintf(why, why_size,
+					 "line %zu: the table type is not dos or gpt", lines);
 				return -EINVAL;
 			}
 			label = true;
@@ -387,22 +394,25 @@ int disk_check_dump(const char *text, size_t len, char *why, size_t why_size)
 		const char *rest;
 		int num = part_line(line, l, &rest);
 		if (num >= 0) {
-			if (num < 1 || num > 128 || !memmem(rest, l - (size_t)(rest - line), "start=", 6)) {
-				snprintf(why, why_size, "line %zu: not a partition of a saved table", lines);
+			if (num < 1 || num > 128 ||
+			    !memmem(rest, l - (size_t)(rest - line), "start=", 6)) {
+				snprintf(why, why_size,
+					 "line %zu: not a partition of a saved table", lines);
 				return -EINVAL;
 			}
 			parts++;
 			continue;
 		}
-		static const char *const keys[] = { "label-id:", "device:", "unit:", "first-lba:",
-						    "last-lba:", "sector-size:", "table-length:",
-						    "grain:" };
+		static const char *const keys[] = { "label-id:",     "device:",   "unit:",
+						    "first-lba:",    "last-lba:", "sector-size:",
+						    "table-length:", "grain:" };
 		bool known = false;
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 			known = known || strncmp(line, keys[k], strlen(keys[k])) == 0;
 		}
 		if (!known) {
-			snprintf(why, why_size, "line %zu: not a line of a saved partition table", lines);
+			snprintf(why, why_size, "line %zu: not a line of a saved partition table",
+				 lines);
 			return -EINVAL;
 		}
 	}
@@ -435,8 +445,8 @@ static size_t dump_entries(const char *dump, struct dump_entry *e, size_t max)
 		const char *colon = l <= DUMP_LINE_MAX ? memchr(line, ':', l) : NULL;
 		if (num >= 0) {
 			snprintf(e[n].key, sizeof(e[n].key), "%d", num);
-			snprintf(e[n].value, sizeof(e[n].value), "%.*s", (int)(l - (size_t)(rest - line)),
-				 rest);
+			snprintf(e[n].value, sizeof(e[n].value), "%.*s",
+				 (int)(l - (size_t)(rest - line)), rest);
 			n++;
 		} else if (colon && line[0] != '#' && colon - line < 20 &&
 			   strncmp(line, "device:", 7) != 0 && strncmp(line, "unit:", 5) != 0 &&

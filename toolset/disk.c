@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* The labels lifeline-image gives its media (image-builder/lifeline-image). */
-#define MEDIUM_LABEL "LIFELINE"    /* the ISO's volume id, the disk image's ESP */
+#define MEDIUM_LABEL    "LIFELINE" /* the ISO's volume id, the disk image's ESP */
 #define MEDIUM_PARTNAME "Lifeline" /* the disk image's GPT partition name */
 
 /* A sysfs attribute of the block device NAME, sanitized (it may come from the device). */
@@ -61,8 +61,8 @@ static void transport_of(const char *name, const char *sys, char *out, size_t si
 {
 	static const struct {
 		const char *part, *name;
-	} buses[] = { { "/usb", "usb" },   { "/nvme", "nvme" }, { "/virtio", "virtio" },
-		      { "/ata", "ata" },   { "/mmc", "mmc" },   { "/host", "scsi" } };
+	} buses[] = { { "/usb", "usb" }, { "/nvme", "nvme" }, { "/virtio", "virtio" },
+		      { "/ata", "ata" }, { "/mmc", "mmc" },   { "/host", "scsi" } };
 	char real[PATH_MAX];
 	out[0] = '\0';
 	static const char *const virt[] = { "loop", "ram", "zram" };
@@ -93,11 +93,13 @@ static bool is_medium_dev(const char *name, char *why, size_t why_size)
 		return true;
 	}
 	if (strcmp(d.fstype, "vfat") == 0 && strcmp(d.label, MEDIUM_LABEL) == 0) {
-		snprintf(why, why_size, "%s is the Lifeline boot partition (label %s)", d.path, d.label);
+		snprintf(why, why_size, "%s is the Lifeline boot partition (label %s)", d.path,
+			 d.label);
 		return true;
 	}
 	if (strcmp(d.partlabel, MEDIUM_PARTNAME) == 0) {
-		snprintf(why, why_size, "%s is the Lifeline partition (name %s)", d.path, d.partlabel);
+		snprintf(why, why_size, "%s is the Lifeline partition (name %s)", d.path,
+			 d.partlabel);
 		return true;
 	}
 	return false;
@@ -254,8 +256,9 @@ bool disk_busy(const char *name, char *why, size_t why_size)
 			snprintf(why, why_size, "%s is mounted on %s", d->path, d->mountpoint);
 		} else {
 			snprintf(why, why_size, "%s is in use (%s)", d->path,
-				 strcmp(d->fstype, "swap") == 0 ? "active swap" :
-				 d->fstype[0] ? d->fstype : "held by another device");
+				 strcmp(d->fstype, "swap") == 0 ? "active swap"
+				 : d->fstype[0]                 ? d->fstype
+								: "held by another device");
 		}
 	}
 	systems_free(&s);

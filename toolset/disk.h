@@ -19,7 +19,7 @@ struct disk {
 	char transport[16]; /* ata, nvme, usb, scsi, virtio, mmc, loop, ... ("" unknown) */
 	uint64_t size;      /* bytes */
 	bool removable, ro;
-	bool medium;        /* holds the Lifeline boot medium: never offered for a change */
+	bool medium; /* holds the Lifeline boot medium: never offered for a change */
 	char medium_why[128];
 };
 
@@ -51,12 +51,12 @@ void disk_size_text(uint64_t bytes, char *buf, size_t size);
 /* ---- pure parsers (no I/O) ---- */
 
 struct disk_health {
-	bool offered;        /* smartctl gave a SMART status */
+	bool offered; /* smartctl gave a SMART status */
 	bool passed;
-	int temperature;     /* Celsius, -1 unknown */
-	long long power_on_hours; /* -1 unknown */
+	int temperature;                              /* Celsius, -1 unknown */
+	long long power_on_hours;                     /* -1 unknown */
 	long long reallocated, pending, media_errors; /* -1 unknown */
-	int percentage_used; /* NVMe wear, -1 unknown */
+	int percentage_used;                          /* NVMe wear, -1 unknown */
 	char summary[160];
 };
 
@@ -66,12 +66,12 @@ void disk_parse_smart(const char *json, size_t len, struct disk_health *ret);
 #define DISK_FOUND_MAX 32
 
 struct disk_found {
-	int number;          /* as testdisk numbers it */
-	char status;         /* '*' primary bootable, 'P' primary, 'L' logical, 'E' extended */
-	char type[32];       /* testdisk's name: Linux, FAT32 LBA, HPFS - NTFS, ... (sanitized) */
-	char label[64];      /* sanitized */
+	int number;           /* as testdisk numbers it */
+	char status;          /* '*' primary bootable, 'P' primary, 'L' logical, 'E' extended */
+	char type[32];        /* testdisk's name: Linux, FAT32 LBA, HPFS - NTFS, ... (sanitized) */
+	char label[64];       /* sanitized */
 	uint64_t start, size; /* sectors */
-	const char *id;      /* the MBR type byte for sfdisk ("83"), NULL when unknown */
+	const char *id;       /* the MBR type byte for sfdisk ("83"), NULL when unknown */
 };
 
 /*

@@ -37,7 +37,8 @@ static const char help[] =
 	"  --restore-table DISK FILE\n"
 	"                       write the table saved in FILE to DISK: the difference is shown,\n"
 	"                       the first and last MiB of DISK are kept, then it is written\n"
-	"  --find-lost DISK     look for lost partitions with testdisk (quick search) and show the\n"
+	"  --find-lost DISK     look for lost partitions with testdisk (quick search) and show "
+	"the\n"
 	"                       MBR table that would be written; written after a question (--yes)\n"
 	"On a terminal without an action, a menu offers the same.\n"
 	"\n"
@@ -50,7 +51,8 @@ enum {
 	OPT_FIND,
 };
 
-#define KEEP_BYTES (1u << 20) /* the first and the last MiB: MBR, both GPT headers and tables */
+/* the first and the last MiB: the MBR, both GPT headers and their tables */
+#define KEEP_BYTES (1u << 20)
 #define TESTDISK_LOG_MAX (8u << 20)
 
 /* ---- listing ---- */
@@ -125,14 +127,16 @@ static struct json_object *table_json(const struct disk *d, char *label, size_t 
 			struct json_object *o = json_object_new_object();
 			json_object_object_add(o, "number", json_object_new_int(node_number(node)));
 			json_object_object_add(o, "path", jstr(node));
-			json_object_object_add(o, "start", json_object_new_int64(jget_int(p, "start")));
+			json_object_object_add(o, "start",
+					       json_object_new_int64(jget_int(p, "start")));
 			json_object_object_add(o, "size",
 					       json_object_new_int64(jget_int(p, "size") * 512));
 			json_object_object_add(o, "type", jstr(jget_str(p, "type")));
 			json_object_object_add(o, "name", jstr(jget_str(p, "name")));
 			json_object_object_add(o, "bootable",
 					       json_object_new_boolean(json_object_object_get_ex(
-						       p, "bootable", &b) && json_object_get_boolean(b)));
+									       p, "bootable", &b) &&
+								       json_object_get_boolean(b)));
 			json_object_object_add(o, "fstype", jstr(dev.fstype));
 			json_object_object_add(o, "label", jstr(dev.label));
 			json_object_array_add(out, o);
@@ -203,7 +207,8 @@ static int list_disks(struct cli *c, bool all)
 		}
 		json_object_object_add(ho, "summary", jstr(h.summary));
 		if (h.temperature >= 0) {
-			json_object_object_add(ho, "temperature", json_object_new_int(h.temperature));
+			json_object_object_add(ho, "temperature",
+					       json_object_new_int(h.temperature));
 		}
 		if (h.power_on_hours >= 0) {
 			json_object_object_add(ho, "power_on_hours",
@@ -233,9 +238,12 @@ static int list_disks(struct cli *c, bool all)
 		       jget_str(o, "size_text"), jget_str(o, "transport"),
 		       *jget_str(o, "model") ? jget_str(o, "model") : "-",
 		       *jget_str(o, "serial") ? jget_str(o, "serial") : "-",
-		       json_object_get_boolean(json_object_object_get(o, "removable")) ? "  removable" : "",
-		       json_object_get_boolean(json_object_object_get(o, "lifeline_medium")) ?
-			       "  [Lifeline booted from this disk]" : "");
+		       json_object_get_boolean(json_object_object_get(o, "removable"))
+			       ? "  removable"
+			       : "",
+		       json_object_get_boolean(json_object_object_get(o, "lifeline_medium"))
+			       ? "  [Lifeline booted from this disk]"
+			       : "");
 		printf("    table: %s   health: %s\n", tb ? json_object_get_string(tb) : "none",
 		       jget_str(ho, "summary"));
 		size_t np = json_object_array_length(parts);
@@ -244,9 +252,10 @@ static int list_disks(struct cli *c, bool all)
 			char psize[32];
 			disk_size_text((uint64_t)jget_int(p, "size"), psize, sizeof(psize));
 			printf("    %3d  %-16s start %-10" PRId64 " %10s  type %-8.36s %-8s %s\n",
-			       (int)jget_int(p, "number"), jget_str(p, "path"), jget_int(p, "start"),
-			       psize, jget_str(p, "type"), *jget_str(p, "fstype") ?
-			       jget_str(p, "fstype") : "-", jget_str(p, "label"));
+			       (int)jget_int(p, "number"), jget_str(p, "path"),
+			       jget_int(p, "start"), psize, jget_str(p, "type"),
+			       *jget_str(p, "fstype") ? jget_str(p, "fstype") : "-",
+			       jget_str(p, "label"));
 		}
 	}
 	json_object_put(arr);
@@ -270,7 +279,8 @@ static int whole_disk(struct cli *c, const char *arg, struct disk *d)
 		return cli_fail(c, "%.100s: %s", arg, strerror(-e));
 	}
 	if (part[0]) {
-		return cli_usage(c, "%.100s is a partition; give the whole disk (%s)", arg, d->path);
+		return cli_usage(c, "%.100s is a partition; give the whole disk (%s)", arg,
+				 d->path);
 	}
 	return CLI_GO;
 }
@@ -360,14 +370,18 @@ static int write_table(struct cli *c, const struct disk *d, const char *script, 
 	char backup[800] = "";
 	int e = keep_sectors(d, dump, backup, sizeof(backup));
 	if (e < 0) {
-		return cli_fail(c, "cannot keep a copy of the first sectors of %s (%s); nothing written",
-				d->path, strerror(-e));
+		return cli_fail(
+			c, "cannot keep a copy of the first sectors of %s (%s); nothing written",
+			d->path, strerror(-e));
 	}
 	/* never wipe the signatures of the file systems the table points at */
-	const char *argv[] = { "sfdisk", "--wipe", "never", "--wipe-partitions", "never", d->path,
-			       NULL };
-	struct run_spec spec = { .argv = argv, .input = script, .input_len = strlen(script),
-				 .capture = true, .merge = true };
+	const char *argv[] = { "sfdisk", "--wipe", "never", "--wipe-partitions",
+			       "never",  d->path,  NULL };
+	struct run_spec spec = { .argv = argv,
+				 .input = script,
+				 .input_len = strlen(script),
+				 .capture = true,
+				 .merge = true };
 	struct run_result res = { 0 };
 	e = run(&spec, &res);
 	if (e < 0 || res.status != 0) {
@@ -387,11 +401,15 @@ static int write_table(struct cli *c, const struct disk *d, const char *script, 
 		run_capture(settle, &res);
 		run_result_clear(&res);
 	}
-	audit_record(NULL, d->name, "disks", "wrote %s to %s (model %s, serial %s); first sectors "
-		     "kept as %s", what, d->path, d->model[0] ? d->model : "-",
-		     d->serial[0] ? d->serial : "-", backup);
-	cli_say(c, "The partition table of %s is written; its first and last MiB before are kept "
-		"as %s (and the -last- file beside it).", d->path, backup);
+	audit_record(NULL, d->name, "disks",
+		     "wrote %s to %s (model %s, serial %s); first sectors "
+		     "kept as %s",
+		     what, d->path, d->model[0] ? d->model : "-", d->serial[0] ? d->serial : "-",
+		     backup);
+	cli_say(c,
+		"The partition table of %s is written; its first and last MiB before are kept "
+		"as %s (and the -last- file beside it).",
+		d->path, backup);
 	if (json) {
 		json_object_object_add(json, "written", json_object_new_boolean(true));
 		json_object_object_add(json, "backup", jstr(backup));
@@ -451,9 +469,10 @@ static int save_table(struct cli *c, const char *disk, const char *file)
 		free(copy);
 		return cli_fail(c, "cannot write %.200s: %s", file, strerror(-e));
 	}
-	audit_record(NULL, d.name, "disks", "saved the partition table of %s (model %s, serial %s) "
-		     "to %s/%s", d.path, d.model[0] ? d.model : "-", d.serial[0] ? d.serial : "-",
-		     dir, base);
+	audit_record(NULL, d.name, "disks",
+		     "saved the partition table of %s (model %s, serial %s) "
+		     "to %s/%s",
+		     d.path, d.model[0] ? d.model : "-", d.serial[0] ? d.serial : "-", dir, base);
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "disk", jstr(d.path));
@@ -490,8 +509,9 @@ static int restore_table(struct cli *c, const char *disk, const char *file)
 	}
 	/* sfdisk checks it against this disk (size, overlaps) without writing */
 	const char *argv[] = { "sfdisk", "--no-act", "--wipe", "never", d.path, NULL };
-	struct run_spec spec = { .argv = argv, .input = text, .input_len = len, .capture = true,
-				 .merge = true };
+	struct run_spec spec = {
+		.argv = argv, .input = text, .input_len = len, .capture = true, .merge = true
+	};
 	struct run_result res = { 0 };
 	e = run(&spec, &res);
 	if (e < 0 || res.status != 0) {
@@ -526,7 +546,8 @@ static int restore_table(struct cli *c, const char *disk, const char *file)
 	} else {
 		char what[400];
 		snprintf(what, sizeof(what), "the partition table saved in %.300s", file);
-		r = diff ? write_table(c, &d, text, dump, diff, what, o) : cli_fail(c, "out of memory");
+		r = diff ? write_table(c, &d, text, dump, diff, what, o)
+			 : cli_fail(c, "out of memory");
 		json_object_put(o);
 	}
 	free(diff);
@@ -563,8 +584,10 @@ static int testdisk_search(struct cli *c, const struct disk *d, struct disk_foun
 	} else {
 		n = disk_parse_testdisk_log(text, len, found, DISK_FOUND_MAX);
 		if (n < 0) {
-			n = -cli_fail(c, "testdisk's log is not as expected; run testdisk on %s "
-				      "yourself", d->path);
+			n = -cli_fail(c,
+				      "testdisk's log is not as expected; run testdisk on %s "
+				      "yourself",
+				      d->path);
 		}
 	}
 	run_result_clear(&res);
@@ -598,7 +621,9 @@ static int find_lost(struct cli *c, const char *disk)
 	if (n == 0) {
 		cli_say(c, "testdisk found no partitions on %s.", d.path);
 	} else {
-		cli_say(c, "testdisk found on %s:\n  #  boot  type             start       size  label",
+		cli_say(c,
+			"testdisk found on %s:\n  #  boot  type             start       size  "
+			"label",
 			d.path);
 	}
 	for (int i = 0; i < n; i++) {
@@ -609,13 +634,17 @@ static int find_lost(struct cli *c, const char *disk)
 			f->status == '*' ? "yes" : "", f->type, f->start, size, f->label);
 		if (arr) {
 			struct json_object *p = json_object_new_object();
-			json_object_object_add(p, "status", json_object_new_string_len(&f->status, 1));
+			json_object_object_add(p, "status",
+					       json_object_new_string_len(&f->status, 1));
 			json_object_object_add(p, "type", jstr(f->type));
 			json_object_object_add(p, "id", jstr(f->id ? f->id : ""));
-			json_object_object_add(p, "start", json_object_new_int64((int64_t)f->start));
-			json_object_object_add(p, "size", json_object_new_int64((int64_t)(f->size * 512)));
+			json_object_object_add(p, "start",
+					       json_object_new_int64((int64_t)f->start));
+			json_object_object_add(p, "size",
+					       json_object_new_int64((int64_t)(f->size * 512)));
 			json_object_object_add(p, "label", jstr(f->label));
-			json_object_object_add(p, "bootable", json_object_new_boolean(f->status == '*'));
+			json_object_object_add(p, "bootable",
+					       json_object_new_boolean(f->status == '*'));
 			json_object_array_add(arr, p);
 		}
 	}
@@ -629,8 +658,10 @@ static int find_lost(struct cli *c, const char *disk)
 	for (int i = 0; i < n; i++) {
 		if (!found[i].id) {
 			json_object_put(o);
-			return cli_fail(c, "testdisk found a partition of type \"%s\" that this tool "
-					"cannot write; run testdisk %s yourself", found[i].type, d.path);
+			return cli_fail(c,
+					"testdisk found a partition of type \"%s\" that this tool "
+					"cannot write; run testdisk %s yourself",
+					found[i].type, d.path);
 		}
 	}
 	r = changeable(c, &d);
@@ -712,13 +743,15 @@ static int disks_ui(struct cli *c)
 		return CLI_OK;
 	}
 	if (a == 1 || a == 2) {
-		file = tui_entry(actions[a], "The file (on another disk, e.g. a USB stick):", false);
+		file = tui_entry(actions[a],
+				 "The file (on another disk, e.g. a USB stick):", false);
 		if (!file) {
 			return CLI_OK;
 		}
 	}
-	r = a == 1 ? save_table(c, disk, file) : a == 2 ? restore_table(c, disk, file) :
-							  find_lost(c, disk);
+	r = a == 1   ? save_table(c, disk, file)
+	    : a == 2 ? restore_table(c, disk, file)
+		     : find_lost(c, disk);
 	free(file);
 	tui_pause();
 	return r;
@@ -744,7 +777,8 @@ int tool_disks(struct cli *c, int argc, char **argv)
 			continue;
 		}
 		if (action) {
-			return cli_usage(c, "give one of --save-table, --restore-table, --find-lost");
+			return cli_usage(c,
+					 "give one of --save-table, --restore-table, --find-lost");
 		}
 		action = o;
 		disk = optarg;
@@ -755,14 +789,15 @@ int tool_disks(struct cli *c, int argc, char **argv)
 	}
 	const char *file = pos[0];
 	if ((action == OPT_SAVE || action == OPT_RESTORE) && !file) {
-		return cli_usage(c, "%s needs DISK FILE", action == OPT_SAVE ? "--save-table" :
-			"--restore-table");
+		return cli_usage(c, "%s needs DISK FILE",
+				 action == OPT_SAVE ? "--save-table" : "--restore-table");
 	}
 	if (file && action != OPT_SAVE && action != OPT_RESTORE) {
 		return cli_usage(c, "unexpected argument '%.60s'", file);
 	}
 	if (c->system || c->passphrase_stdin) {
-		return cli_usage(c, "--system and --passphrase-stdin do not apply: this tool works on "
+		return cli_usage(c,
+				 "--system and --passphrase-stdin do not apply: this tool works on "
 				 "whole disks");
 	}
 	switch (action) {

@@ -34,9 +34,11 @@ static const char help[] =
 	"                       in memory); the read regenerates the stream and compares exactly\n"
 	"  --method passes      N passes (--passes, default 3): random streams, the last pass\n"
 	"                       zeros, which the read checks\n"
-	"  --method secure      the device's own erase (whole disks): ATA security erase (hdparm),\n"
+	"  --method secure      the device's own erase (whole disks): ATA security erase "
+	"(hdparm),\n"
 	"                       NVMe format with secure erase (nvme), else secure discard or\n"
-	"                       discard + write-zeroes (blkdiscard); refused where none is offered\n"
+	"                       discard + write-zeroes (blkdiscard); refused where none is "
+	"offered\n"
 	"  --confirm TEXT       without a terminal: the disk's serial number (or, for a disk\n"
 	"                       without one, its size as shown, e.g. \"256.0 MiB\"); with --yes\n"
 	"The disk Lifeline booted from, mounted file systems, swap and devices held by LVM, md or\n"
@@ -59,7 +61,7 @@ enum {
 enum method { M_NONE, M_ZERO, M_RANDOM, M_PASSES, M_SECURE };
 static const char *const method_names[] = { "", "zero", "random", "passes", "secure" };
 
-#define CHUNK (4u << 20)
+#define CHUNK      (4u << 20)
 #define PASSES_MAX 35
 
 static volatile sig_atomic_t stop_requested;
@@ -101,12 +103,12 @@ static void prng_fill(struct prng *p, uint8_t *buf, size_t len)
 }
 
 struct job {
-	const char *dev;     /* what is written */
-	char shown[160];     /* "/dev/vdb (QEMU HARDDISK, serial X, 256.0 MiB)" */
+	const char *dev; /* what is written */
+	char shown[160]; /* "/dev/vdb (QEMU HARDDISK, serial X, 256.0 MiB)" */
 	uint64_t size;
 	int fd;
 	bool tty_progress;
-	uint64_t done;       /* bytes written or checked in the current step */
+	uint64_t done; /* bytes written or checked in the current step */
 	double started;
 };
 
@@ -235,20 +237,27 @@ static int secure_erase(struct cli *c, const struct disk *d, bool *zeros, char *
 		bool supported = false, frozen = true;
 		if (run_capture(info, &r) == 0 && r.out) {
 			const char *sec = strstr(r.out, "Security:");
-			supported = sec && strstr(sec, "supported") && !strstr(sec, "not\tsupported");
+			supported =
+				sec && strstr(sec, "supported") && !strstr(sec, "not\tsupported");
 			frozen = !sec || !strstr(sec, "not\tfrozen");
 		}
 		run_result_clear(&r);
 		if (supported && frozen) {
-			return cli_fail(c, "%s offers ATA security erase but it is frozen by the "
-					"firmware; suspend and resume the machine, then try again", d->path);
+			return cli_fail(c,
+					"%s offers ATA security erase but it is frozen by the "
+					"firmware; suspend and resume the machine, then try again",
+					d->path);
 		}
 		if (supported) {
 			snprintf(how, size, "hdparm --security-erase");
-			const char *setp[] = { "hdparm", "--user-master", "u", "--security-set-pass",
-					       "lifeline", d->path, NULL };
-			const char *erase[] = { "hdparm", "--user-master", "u", "--security-erase",
-						"lifeline", d->path, NULL };
+			const char *setp[] = { "hdparm",   "--user-master",
+					       "u",        "--security-set-pass",
+					       "lifeline", d->path,
+					       NULL };
+			const char *erase[] = { "hdparm",   "--user-master",
+						"u",        "--security-erase",
+						"lifeline", d->path,
+						NULL };
 			int e = run_capture(setp, &r);
 			bool ok = e == 0 && r.status == 0;
 			run_result_clear(&r);
@@ -258,8 +267,10 @@ static int secure_erase(struct cli *c, const struct disk *d, bool *zeros, char *
 				run_result_clear(&r);
 			}
 			if (!ok) {
-				return cli_fail(c, "the ATA security erase of %s failed (its user "
-						"password may now be \"lifeline\")", d->path);
+				return cli_fail(c,
+						"the ATA security erase of %s failed (its user "
+						"password may now be \"lifeline\")",
+						d->path);
 			}
 			return 0;
 		}
@@ -285,7 +296,8 @@ static int secure_erase(struct cli *c, const struct disk *d, bool *zeros, char *
 		const char *argv[] = { "blkdiscard", "--zeroout", d->path, NULL };
 		if (run_capture(argv, &r) == 0 && r.status == 0) {
 			run_result_clear(&r);
-			snprintf(how, size, "%sblkdiscard --zeroout", discard > 0 ? "discard + " : "");
+			snprintf(how, size, "%sblkdiscard --zeroout",
+				 discard > 0 ? "discard + " : "");
 			*zeros = true;
 			return 0;
 		}
@@ -295,8 +307,10 @@ static int secure_erase(struct cli *c, const struct disk *d, bool *zeros, char *
 		return cli_fail(c, "%s offers write-zeroes, but blkdiscard --zeroout failed: %s",
 				d->path, err[0] ? err : "no message");
 	}
-	return cli_fail(c, "%s offers no secure erase, sanitize, secure discard or write-zeroes; "
-			"use --method zero or random", d->path);
+	return cli_fail(c,
+			"%s offers no secure erase, sanitize, secure discard or write-zeroes; "
+			"use --method zero or random",
+			d->path);
 }
 
 /* The text the person types: the serial, or without one the size as shown. */
@@ -344,7 +358,8 @@ static int wipe_ui(struct choice *ch)
 			read_sys_u64(parts[p], "size", &sectors);
 			disk_size_text(sectors * 512, sz, sizeof(sz));
 			snprintf(paths[k], sizeof(paths[k]), "/dev/%s", parts[p]);
-			snprintf(labels[k], sizeof(labels[k]), "  %-12s %10s  partition", paths[k], sz);
+			snprintf(labels[k], sizeof(labels[k]), "  %-12s %10s  partition", paths[k],
+				 sz);
 			items[k] = labels[k];
 			k++;
 		}
@@ -400,7 +415,8 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > PASSES_MAX) {
-				return cli_usage(c, "--passes is a number from 1 to %d", PASSES_MAX);
+				return cli_usage(c, "--passes is a number from 1 to %d",
+						 PASSES_MAX);
 			}
 			ch.passes = (int)v;
 			break;
@@ -416,7 +432,7 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 	}
 	if (c->system || c->passphrase_stdin) {
 		return cli_usage(c, "--system and --passphrase-stdin do not apply: wipe works on a "
-				 "device");
+				    "device");
 	}
 	bool ui = false;
 	if (!pos[0] && c->tty && !c->json && ch.method == M_NONE) {
@@ -450,16 +466,19 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 		return cli_fail(c, "%.100s: %s", ch.dev, strerror(-e));
 	}
 	if (d.medium) {
-		return cli_fail(c, "%.100s is on the disk Lifeline booted from (%s); it is never wiped",
-				ch.dev, d.medium_why);
+		return cli_fail(
+			c, "%.100s is on the disk Lifeline booted from (%s); it is never wiped",
+			ch.dev, d.medium_why);
 	}
 	uint64_t size = d.size;
 	if (part[0] && (!read_sys_u64(part, "size", &size) || (size *= 512) == 0)) {
 		return cli_fail(c, "cannot read the size of %s", part);
 	}
 	if (ch.method == M_SECURE && part[0]) {
-		return cli_usage(c, "--method secure erases whole disks; give %s, or use zero or "
-				 "random for the partition", d.path);
+		return cli_usage(c,
+				 "--method secure erases whole disks; give %s, or use zero or "
+				 "random for the partition",
+				 d.path);
 	}
 	if (disk_busy(part[0] ? part : d.name, why, sizeof(why))) {
 		return cli_fail(c, "%s is in use: %s; nothing written", ch.dev, why);
@@ -469,24 +488,27 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 	disk_size_text(size, size_txt, sizeof(size_txt));
 	confirm_text(&d, size, expect, sizeof(expect));
 	struct job j = { .dev = dev, .size = size, .fd = -1, .tty_progress = isatty(2) };
-	snprintf(j.shown, sizeof(j.shown), "%s%s%s (%s, serial %s, %s)", dev,
-		 part[0] ? " on " : "", part[0] ? d.path : "", d.model[0] ? d.model : "no model",
+	snprintf(j.shown, sizeof(j.shown), "%s%s%s (%s, serial %s, %s)", dev, part[0] ? " on " : "",
+		 part[0] ? d.path : "", d.model[0] ? d.model : "no model",
 		 d.serial[0] ? d.serial : "none", size_txt);
 	cli_say(c, "This erases everything on %s.", j.shown);
 
 	/* the typed confirmation */
 	if (c->yes) {
 		if (!confirm) {
-			return cli_usage(c, "--yes needs --confirm with %s %s", d.serial[0] ?
-					 "the serial number of" : "the size (as shown) of", d.path);
+			return cli_usage(c, "--yes needs --confirm with %s %s",
+					 d.serial[0] ? "the serial number of"
+						     : "the size (as shown) of",
+					 d.path);
 		}
 		if (strcmp(confirm, expect) != 0) {
-			return cli_usage(c, "--confirm does not match the %s of %s; nothing written",
+			return cli_usage(c,
+					 "--confirm does not match the %s of %s; nothing written",
 					 d.serial[0] ? "serial number" : "size", d.path);
 		}
 	} else if (!c->tty) {
-		return cli_usage(c, "this erases %s: give --yes and --confirm (no terminal to ask on)",
-				 dev);
+		return cli_usage(
+			c, "this erases %s: give --yes and --confirm (no terminal to ask on)", dev);
 	} else {
 		char prompt[256];
 		snprintf(prompt, sizeof(prompt), "Type the %s of %s (%s) to wipe it:",
@@ -541,7 +563,8 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 		r = secure_erase(c, &d, &zeros, how, sizeof(how));
 		j.fd = open(dev, O_RDWR | O_EXCL | O_CLOEXEC);
 		if (r == 0 && j.fd < 0) {
-			r = cli_fail(c, "cannot open %s again to check it: %s", dev, strerror(errno));
+			r = cli_fail(c, "cannot open %s again to check it: %s", dev,
+				     strerror(errno));
 		}
 		if (r != 0) {
 			snprintf(result, sizeof(result), "the device's own erase was not done");
@@ -551,15 +574,19 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 		e = verify(&j, NULL, buf, want, &bad);
 		if (e == -EILSEQ && !zeros) {
 			e = 0; /* what an ATA/NVMe erase leaves is the device's choice */
-			snprintf(result, sizeof(result), "erased with %s (it reads back as the "
-				 "device's own pattern, not zeros)", how);
+			snprintf(result, sizeof(result),
+				 "erased with %s (it reads back as the "
+				 "device's own pattern, not zeros)",
+				 how);
 		}
 	} else {
 		for (int p = 1; p <= npass && e == 0; p++) {
 			bool zero = ch.method == M_ZERO || (ch.method == M_PASSES && p == npass);
 			char what[64];
-			snprintf(what, sizeof(what), "pass %d/%d %s", p, npass, zero ? "zeros" : "random");
-			if (!zero && getrandom(seed.s, sizeof(seed.s), 0) != (ssize_t)sizeof(seed.s)) {
+			snprintf(what, sizeof(what), "pass %d/%d %s", p, npass,
+				 zero ? "zeros" : "random");
+			if (!zero &&
+			    getrandom(seed.s, sizeof(seed.s), 0) != (ssize_t)sizeof(seed.s)) {
 				e = -errno;
 				break;
 			}
@@ -583,13 +610,16 @@ int tool_wipe(struct cli *c, int argc, char **argv)
 	} else if (e == -EINTR) {
 		char done_txt[32];
 		disk_size_text(j.done, done_txt, sizeof(done_txt));
-		snprintf(result, sizeof(result), "stopped (Ctrl-C) after %s of %s (%d%%) of the "
-			 "current step; the device is only partly wiped", done_txt, size_txt,
-			 (int)(size ? j.done * 100 / size : 0));
+		snprintf(result, sizeof(result),
+			 "stopped (Ctrl-C) after %s of %s (%d%%) of the "
+			 "current step; the device is only partly wiped",
+			 done_txt, size_txt, (int)(size ? j.done * 100 / size : 0));
 		r = CLI_FAIL;
 	} else if (e == -EILSEQ) {
-		snprintf(result, sizeof(result), "the read-back check FAILED: byte %" PRIu64 " is not "
-			 "what was written", bad);
+		snprintf(result, sizeof(result),
+			 "the read-back check FAILED: byte %" PRIu64 " is not "
+			 "what was written",
+			 bad);
 		r = CLI_FAIL;
 	} else {
 		char done_txt[32];

@@ -87,7 +87,8 @@ START_TEST(testdisk_hostile)
 	ck_assert_int_lt(disk_parse_testdisk_log(log_chs, (size_t)(cut - log_chs + 3), f, 4), 0);
 	ck_assert_int_lt(disk_parse_testdisk_log(log_chs, (size_t)(cut - log_chs + 16), f, 4), 0);
 	/* a sector number beyond the geometry, an end before the start */
-	const char bad1[] = "Disk x - CHS 9 255 63\ninterface_write()\n 1 P Linux 0 300 1 1 1 1 9\n";
+	const char bad1[] =
+		"Disk x - CHS 9 255 63\ninterface_write()\n 1 P Linux 0 300 1 1 1 1 9\n";
 	const char bad4[] = "Disk x - CHS 9 255 63\ninterface_write()\n 1 P Linux 0 1 1 0 1 63 9\n";
 	ck_assert_int_lt(disk_parse_testdisk_log(bad4, strlen(bad4), f, 4), 0); /* end != size */
 	ck_assert_int_lt(disk_parse_testdisk_log(bad1, strlen(bad1), f, 4), 0);
@@ -130,8 +131,9 @@ START_TEST(smart)
 	ck_assert_int_eq(h.reallocated, 8);
 	ck_assert_str_eq(h.summary, "PASSED, 8 reallocated sectors");
 
-	const char nvme[] = "{\"smart_status\":{\"passed\":false},\"nvme_smart_health_information_log\":"
-			    "{\"media_errors\":2,\"percentage_used\":97}}";
+	const char nvme[] =
+		"{\"smart_status\":{\"passed\":false},\"nvme_smart_health_information_log\":"
+		"{\"media_errors\":2,\"percentage_used\":97}}";
 	disk_parse_smart(nvme, strlen(nvme), &h);
 	ck_assert(h.offered && !h.passed);
 	ck_assert_str_eq(h.summary, "FAILING, 2 media errors, 97% worn");
@@ -144,7 +146,8 @@ START_TEST(smart)
 	/* truncated, wrong types, not JSON */
 	disk_parse_smart(ata, 30, &h);
 	ck_assert(!h.offered);
-	const char types[] = "{\"smart_status\":{\"passed\":\"yes\"},\"temperature\":{\"current\":-5}}";
+	const char types[] =
+		"{\"smart_status\":{\"passed\":\"yes\"},\"temperature\":{\"current\":-5}}";
 	disk_parse_smart(types, strlen(types), &h);
 	ck_assert(!h.offered);
 	ck_assert_int_eq(h.temperature, -1);
@@ -159,15 +162,16 @@ START_TEST(smart)
 }
 END_TEST
 
-static const char dump_a[] = "# lifeline disks --save-table /dev/vdb: -\n"
-			     "label: dos\n"
-			     "label-id: 0x1234abcd\n"
-			     "device: /dev/vdb\n"
-			     "unit: sectors\n"
-			     "sector-size: 512\n"
-			     "\n"
-			     "/dev/vdb1 : start=        2048, size=      100352, type=83, bootable\n"
-			     "/dev/vdb2 : start=      104448, size=      200704, type=e\n";
+static const char dump_a[] =
+	"# lifeline disks --save-table /dev/vdb: -\n"
+	"label: dos\n"
+	"label-id: 0x1234abcd\n"
+	"device: /dev/vdb\n"
+	"unit: sectors\n"
+	"sector-size: 512\n"
+	"\n"
+	"/dev/vdb1 : start=        2048, size=      100352, type=83, bootable\n"
+	"/dev/vdb2 : start=      104448, size=      200704, type=e\n";
 
 START_TEST(dumps)
 {
@@ -179,8 +183,12 @@ START_TEST(dumps)
 	ck_assert(!disk_dump_header(dump_a, "first-lba", lid, sizeof(lid)));
 
 	/* not a dump, another label, a control character, a long line, NUL, empty */
-	const char *bad[] = { "hello\n", "label: bsd\n", "label: dos\n/dev/x1 : start=1\x1b\n",
-			      "label: dos\n/dev/x1 : size=5\n", "label: dos\nrm -rf /\n", "" };
+	const char *bad[] = { "hello\n",
+			      "label: bsd\n",
+			      "label: dos\n/dev/x1 : start=1\x1b\n",
+			      "label: dos\n/dev/x1 : size=5\n",
+			      "label: dos\nrm -rf /\n",
+			      "" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_lt(disk_check_dump(bad[i], strlen(bad[i]), why, sizeof(why)), 0);
 	}
@@ -202,8 +210,9 @@ START_TEST(dumps)
 	/* an empty (zeroed) table against the saved one: both partitions come */
 	const char empty[] = "label: dos\nlabel-id: 0x1234abcd\ndevice: /dev/vdb\nunit: sectors\n";
 	d = disk_dump_diff(empty, dump_a);
-	ck_assert_str_eq(d, "+partition 1: start=        2048, size=      100352, type=83, bootable\n"
-			    "+partition 2: start=      104448, size=      200704, type=e\n");
+	ck_assert_str_eq(d,
+			 "+partition 1: start=        2048, size=      100352, type=83, bootable\n"
+			 "+partition 2: start=      104448, size=      200704, type=e\n");
 	free(d);
 	/* a changed and a removed partition; a script without device names */
 	const char script[] = "label: dos\nlabel-id: 0x1234abcd\nunit: sectors\n\n"

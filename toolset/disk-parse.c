@@ -113,6 +113,70 @@ void disk_parse_smart(const char *json, size_t len, struct disk_health *ret)
 	}
 }
 
+static uint64_t le(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = n; i-- > 0;) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+bool disk_parse_load_option(const unsigned char *data, size_t len, char *partuuid, size_t size)
+{
+	if (len < 6 || len > 65536) {
+		return false;
+	}
+	size_t list_len = (size_t)le(data + 4, 2), o = 6;
+	/* the description: UCS-2 up to its NUL */
+	while (o + 1 < len && (data[o] || data[o + 1])) {
+		o += 2;
+	}
+	o += 2;
+	if (o > len || list_len > len - o) {
+		return false;
+	}
+	size_t end = o + list_len;
+	char guid[40] = "";
+	bool lifeline = false;
+	while (o + 4 <= end) {
+		unsigned type = data[o], sub = data[o + 1];
+		size_t nl = (size_t)le(data + o + 2, 2);
+		if (nl < 4 || nl > end - o) {
+			return false;
+		}
+		if (type == 0x7f && sub == 0xff) {
+			break;
+		}
+		const unsigned char *n = data + o + 4;
+		if (type == 4 && sub == 1 && nl >= 42 && n[37] == 2) {
+			const unsigned char *g = n + 20; /* after the number, start and size */
+			snprintf(guid, sizeof(guid),
+				 "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+				 (unsigned)le(g, 4), (unsigned)le(g + 4, 2), (unsigned)le(g + 6, 2),
+				 g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+		} else if (type == 4 && sub == 4) {
+			char path[256];
+			size_t k = 0;
+			for (size_t i = 0; i + 1 < nl - 4 && k + 1 < sizeof(path); i += 2) {
+				unsigned ch = (unsigned)le(n + i, 2);
+				if (ch == 0) {
+					break;
+				}
+				path[k++] = ch < 128 ? (char)tolower((int)ch) : '?';
+			}
+			path[k] = '\0';
+			lifeline = lifeline || strstr(path, "lifeline") != NULL;
+		}
+		o += nl;
+	}
+	if (!guid[0] || !lifeline) {
+		return false;
+	}
+	snprintf(partuuid, size, "%s", guid);
+	return true;
+}
+
 /* testdisk's partition type names (MBR) and the type byte sfdisk writes for each. */
 static const char *mbr_type_id(const char *name)
 {

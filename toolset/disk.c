@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -83,11 +84,52 @@ static void transport_of(const char *name, const char *sys, char *out, size_t si
 	}
 }
 
+#define EFI_GLOBAL "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+/*
+ * The GPT partition the firmware started Lifeline from when that was an install-to-disk entry
+ * (BootCurrent's Boot#### names \EFI\Lifeline\lifeline.efi on it): "" otherwise.  Once.
+ */
+static const char *booted_partition(char *entry, size_t entry_size)
+{
+	static char uuid[40], boot[16];
+	static bool done;
+	if (!done) {
+		done = true;
+		char *cur = NULL, *opt = NULL, path[128];
+		size_t cl = 0, ol = 0;
+		if (util_read_file("/sys/firmware/efi/efivars/BootCurrent-" EFI_GLOBAL, 64, &cur,
+				   &cl) == 0 &&
+		    cl >= 6) {
+			unsigned n = (unsigned char)cur[4] | (unsigned)(unsigned char)cur[5] << 8;
+			snprintf(boot, sizeof(boot), "Boot%04X", n);
+			snprintf(path, sizeof(path), "/sys/firmware/efi/efivars/%s-" EFI_GLOBAL,
+				 boot);
+			if (util_read_file(path, 65536, &opt, &ol) == 0 && ol > 4) {
+				disk_parse_load_option((const unsigned char *)opt + 4, ol - 4, uuid,
+						       sizeof(uuid));
+			}
+		}
+		free(cur);
+		free(opt);
+	}
+	snprintf(entry, entry_size, "%s", boot);
+	return uuid;
+}
+
 static bool is_medium_dev(const char *name, char *why, size_t why_size)
 {
 	struct systems_dev d = { 0 };
+	char entry[16];
 	snprintf(d.path, sizeof(d.path), "/dev/%s", name);
 	systems_probe_dev(&d);
+	const char *booted = booted_partition(entry, sizeof(entry));
+	if (booted[0] && strcasecmp(d.partuuid, booted) == 0) {
+		snprintf(why, why_size,
+			 "%s holds the Lifeline recovery entry the firmware started (%s)", d.path,
+			 entry);
+		return true;
+	}
 	if (strcmp(d.fstype, "iso9660") == 0 && strcmp(d.label, MEDIUM_LABEL) == 0) {
 		snprintf(why, why_size, "%s holds the Lifeline ISO (volume %s)", d.path, d.label);
 		return true;

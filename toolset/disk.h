@@ -63,6 +63,14 @@ struct disk_health {
 /* Reads `smartctl -j -H -A` output (bounded, hostile). */
 void disk_parse_smart(const char *json, size_t len, struct disk_health *ret);
 
+/*
+ * An EFI load option (the content of a Boot#### variable, without efivarfs' 4 attribute bytes):
+ * true when its device path names a GPT partition (HD node) and a loader whose path contains
+ * "lifeline" (\EFI\Lifeline\lifeline.efi, as install-to-disk adds it); PARTUUID gets that
+ * partition's GUID in lower case.  Bounded: a truncated or malformed option is false.
+ */
+bool disk_parse_load_option(const unsigned char *data, size_t len, char *partuuid, size_t size);
+
 #define DISK_FOUND_MAX 32
 
 struct disk_found {

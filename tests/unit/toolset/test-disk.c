@@ -230,6 +230,70 @@ START_TEST(dumps)
 }
 END_TEST
 
+/* An EFI load option as install-to-disk's efibootmgr writes it (without the attribute bytes). */
+static size_t load_option(unsigned char *b, const char *file, unsigned sig_type)
+{
+	static const unsigned char guid[16] = { 0x6e, 0xbc, 0x11, 0x00, 0x93, 0x00, 0x40, 0xe7,
+						0xaf, 0x60, 0x51, 0x37, 0x34, 0x59, 0xd7, 0xc5 };
+	const char *desc = "Lifeline recovery";
+	size_t o = 6;
+	memset(b, 0, 1024);
+	b[0] = 1; /* LOAD_OPTION_ACTIVE */
+	for (const char *p = desc; *p; p++, o += 2) {
+		b[o] = (unsigned char)*p;
+	}
+	o += 2;
+	size_t list = o;
+	/* HD(1,GPT,0011bc6e-...,0x800,0x10000) */
+	b[o] = 4, b[o + 1] = 1, b[o + 2] = 42;
+	b[o + 4] = 1;
+	b[o + 9] = 0x08;
+	b[o + 18] = 0x01;
+	memcpy(b + o + 24, guid, 16);
+	b[o + 40] = 2, b[o + 41] = (unsigned char)sig_type;
+	o += 42;
+	size_t fl = 4 + (strlen(file) + 1) * 2;
+	b[o] = 4, b[o + 1] = 4, b[o + 2] = (unsigned char)fl;
+	for (size_t i = 0; file[i]; i++) {
+		b[o + 4 + 2 * i] = (unsigned char)file[i];
+	}
+	o += fl;
+	b[o] = 0x7f, b[o + 1] = 0xff, b[o + 2] = 4;
+	o += 4;
+	b[4] = (unsigned char)(o - list);
+	return o;
+}
+
+START_TEST(efi_boot_entry)
+{
+	unsigned char b[1024];
+	char uuid[40];
+	size_t n = load_option(b, "\\EFI\\Lifeline\\lifeline.efi", 2);
+	ck_assert(disk_parse_load_option(b, n, uuid, sizeof(uuid)));
+	ck_assert_str_eq(uuid, "0011bc6e-0093-e740-af60-51373459d7c5");
+	/* another loader on the same partition is not Lifeline */
+	n = load_option(b, "\\EFI\\debian\\shimx64.efi", 2);
+	ck_assert(!disk_parse_load_option(b, n, uuid, sizeof(uuid)));
+	/* an MBR signature is no GPT partition */
+	n = load_option(b, "\\EFI\\Lifeline\\lifeline.efi", 1);
+	ck_assert(!disk_parse_load_option(b, n, uuid, sizeof(uuid)));
+	/* every truncation is refused, none reads past the end */
+	n = load_option(b, "\\EFI\\Lifeline\\lifeline.efi", 2);
+	for (size_t cut = 0; cut < n - 4; cut++) {
+		unsigned char *c = malloc(cut ? cut : 1);
+		memcpy(c, b, cut);
+		ck_assert(!disk_parse_load_option(c, cut, uuid, sizeof(uuid)));
+		free(c);
+	}
+	/* a node length of 0 (a loop) and one past the list */
+	b[4 + 2 + 36 + 2] = 0;
+	ck_assert(!disk_parse_load_option(b, n, uuid, sizeof(uuid)));
+	n = load_option(b, "\\EFI\\Lifeline\\lifeline.efi", 2);
+	b[4] = 0xff, b[5] = 0xff;
+	ck_assert(!disk_parse_load_option(b, n, uuid, sizeof(uuid)));
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	char b[32];
@@ -251,6 +315,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, testdisk_hostile);
 	tcase_add_test(tc, smart);
 	tcase_add_test(tc, dumps);
+	tcase_add_test(tc, efi_boot_entry);
 	tcase_add_test(tc, sizes);
 	suite_add_tcase(s, tc);
 	return s;

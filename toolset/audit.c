@@ -168,6 +168,32 @@ int audit_backup(const struct target *t, const char *tool, const char *rel, char
 	return e;
 }
 
+int audit_keep(const char *tool, const char *name, const void *data, size_t len, char *where,
+	       size_t where_size)
+{
+	char stamp[32], dir[512], path[800];
+	stamp_compact(stamp, sizeof(stamp));
+	snprintf(dir, sizeof(dir), "%s/live/%s-%s-%d", AUDIT_LIVE_BACKUPS, stamp, tool, (int)getpid());
+	int e = util_mkdir_p(dir, 0700);
+	if (e < 0) {
+		return e;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return -errno;
+	}
+	e = util_write_all(fd, data, len);
+	if (e == 0 && fsync(fd) < 0) {
+		e = -errno;
+	}
+	close(fd);
+	if (e == 0 && where) {
+		snprintf(where, where_size, "%s", path);
+	}
+	return e;
+}
+
 int audit_record(const struct target *t, const char *system_id, const char *tool, const char *fmt,
 		 ...)
 {

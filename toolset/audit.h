@@ -29,6 +29,15 @@ const char *audit_origin(void);
 int audit_backup(const struct target *t, const char *tool, const char *rel, char *where,
 		 size_t where_size);
 
+/*
+ * Keeps DATA (LEN bytes) as NAME in the recovery system's backups (AUDIT_LIVE_BACKUPS/live/
+ * STAMP-TOOL-PID/NAME, 0600): for what is not a file of an installed system, such as a disk's
+ * first sectors before its partition table is written.  WHERE gets the path.  0 or a negative
+ * errno.
+ */
+int audit_keep(const char *tool, const char *name, const void *data, size_t len, char *where,
+	       size_t where_size);
+
 /* Appends one line about a change; the target (RW-mounted) may be NULL for live-only changes. */
 int audit_record(const struct target *t, const char *system_id, const char *tool, const char *fmt,
 		 ...) __attribute__((format(printf, 4, 5)));

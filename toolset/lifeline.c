@@ -28,6 +28,9 @@ static const struct lifeline_tool tools[] = {
 	{ "search", "find files by name, date and size", tool_search },
 	{ "copy", "copy files to a USB stick or a network share, checksums verified", tool_copy },
 	{ "packages", "check packages, reinstall damaged ones, roll back apt", tool_packages },
+	{ "disks", "disks, partition tables and health; save, restore, find lost partitions",
+	  tool_disks },
+	{ "wipe", "wipe a disk or a partition (zero, random, passes, secure erase)", tool_wipe },
 };
 
 const struct lifeline_tool *lifeline_tools(size_t *count)

@@ -14,6 +14,7 @@
 struct run_spec {
 	const char *const *argv;
 	const char *root;     /* chroot into this directory first (NULL: no chroot) */
+	const char *cwd;      /* start in this directory (inside ROOT, after the chroot), or NULL */
 	const char *input;    /* written to the child's stdin (NULL: /dev/null) */
 	size_t input_len;
 	const char *const *env; /* extra NAME=VALUE entries (NULL-terminated), or NULL */
@@ -23,7 +24,6 @@ struct run_spec {
 	bool terminal;        /* an interactive program (mc): it gets our stdin, stdout and stderr
 				 (input, capture and show are ignored); we ignore SIGINT and
 				 SIGQUIT until it ends, so Ctrl-C reaches it, not us */
-	const char *cwd;      /* start in this directory (after the chroot), or NULL */
 };
 
 struct run_result {

@@ -112,7 +112,7 @@ static bool dm_name_ok(const char *n)
 	return true;
 }
 
-static bool read_sys(const char *name, const char *attr, char *out, size_t size)
+bool systems_read_sys(const char *name, const char *attr, char *out, size_t size)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, attr);
@@ -157,7 +157,7 @@ static void copy_tag(blkid_probe pr, const char *tag, char *out, size_t size)
 	}
 }
 
-static void probe_dev(struct systems_dev *d)
+void systems_probe_dev(struct systems_dev *d)
 {
 	blkid_probe pr = blkid_new_probe_from_filename(d->path);
 	if (!pr) {
@@ -243,22 +243,22 @@ static int scan_devs(struct systems *s)
 			continue;
 		}
 		if (util_startswith(n, "loop") &&
-		    !read_sys(n, "loop/backing_file", buf, sizeof(buf))) {
+		    !systems_read_sys(n, "loop/backing_file", buf, sizeof(buf))) {
 			continue;
 		}
 		struct systems_dev *v = &s->devs[s->n_devs];
 		*v = (struct systems_dev){ 0 };
 		snprintf(v->name, sizeof(v->name), "%s", n);
-		if (!read_sys(n, "size", buf, sizeof(buf))) {
+		if (!systems_read_sys(n, "size", buf, sizeof(buf))) {
 			continue;
 		}
 		v->size = strtoull(buf, NULL, 10) * 512;
 		if (v->size == 0) {
 			continue;
 		}
-		read_sys(n, "dev", v->devnum, sizeof(v->devnum));
+		systems_read_sys(n, "dev", v->devnum, sizeof(v->devnum));
 		char dmname[64];
-		if (read_sys(n, "dm/name", dmname, sizeof(dmname))) {
+		if (systems_read_sys(n, "dm/name", dmname, sizeof(dmname))) {
 			snprintf(v->path, sizeof(v->path), "/dev/mapper/%s", dmname);
 			v->stacked = true;
 		} else {
@@ -281,7 +281,7 @@ static int scan_devs(struct systems *s)
 			v->whole = !v->stacked;
 		}
 		v->busy = dir_nonempty(n, "holders");
-		probe_dev(v);
+		systems_probe_dev(v);
 		s->n_devs++;
 	}
 	closedir(d);
@@ -480,7 +480,7 @@ static int lowest(const struct systems *s, int i, struct systems_system *sys, in
 		return i;
 	}
 	char uuid[128] = "";
-	if (read_sys(d->name, "dm/uuid", uuid, sizeof(uuid))) {
+	if (systems_read_sys(d->name, "dm/uuid", uuid, sizeof(uuid))) {
 		if (util_startswith(uuid, "LVM-")) {
 			sys->on_lvm = true;
 		} else if (util_startswith(uuid, "CRYPT-")) {
@@ -798,6 +798,19 @@ int systems_discover(struct systems *ret, const struct systems_opts *opts)
 err:
 	systems_free(&s);
 	return e;
+}
+
+int systems_scan(struct systems *ret)
+{
+	struct systems s = { 0 };
+	blkid_init_debug(0);
+	int e = scan_devs(&s);
+	if (e < 0) {
+		systems_free(&s);
+		return e;
+	}
+	*ret = s;
+	return 0;
 }
 
 void systems_free(struct systems *s)

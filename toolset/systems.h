@@ -93,6 +93,16 @@ struct systems_opts {
 int systems_discover(struct systems *ret, const struct systems_opts *opts);
 void systems_free(struct systems *s);
 
+/*
+ * Only the block devices, probed, with what holds or mounts them: nothing is assembled, opened
+ * or mounted (for the disk tools).  0 or a negative errno.
+ */
+int systems_scan(struct systems *ret);
+/* The sysfs attribute /sys/class/block/NAME/ATTR (trailing space removed); false when absent. */
+bool systems_read_sys(const char *name, const char *attr, char *out, size_t size);
+/* Fills D's fstype, uuid, label and partition entry fields by probing D->path (libblkid). */
+void systems_probe_dev(struct systems_dev *d);
+
 /* The system SELECTOR names (id, unique id prefix, or its root device), or the only one. */
 int systems_select(const struct systems *s, const char *selector, const struct systems_system **ret,
 		   char *why, size_t why_size);

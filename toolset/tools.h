@@ -22,5 +22,7 @@ int tool_files(struct cli *c, int argc, char **argv);
 int tool_search(struct cli *c, int argc, char **argv);
 int tool_copy(struct cli *c, int argc, char **argv);
 int tool_packages(struct cli *c, int argc, char **argv);
+int tool_disks(struct cli *c, int argc, char **argv);
+int tool_wipe(struct cli *c, int argc, char **argv);
 
 const struct lifeline_tool *lifeline_tools(size_t *count);

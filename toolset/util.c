@@ -157,6 +157,21 @@ int util_open_parent_in_root(const char *root, const char *path, const char **re
 	return dfd;
 }
 
+int util_write_all(int fd, const void *data, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w < 0) {
+			return -errno;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int util_write_in_root(const char *root, const char *path, const char *data, size_t len,
 		       mode_t mode)
 {
@@ -278,21 +293,4 @@ char *util_strip(char *s)
 		s[--n] = '\0';
 	}
 	return s;
-}
-
-int util_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
 }

@@ -30,6 +30,9 @@ int util_open_parent_in_root(const char *root, const char *path, const char **re
 /* Opens the directory PATH inside ROOT for reading (RESOLVE_IN_ROOT); NULL with errno set. */
 DIR *util_opendir_in_root(const char *root, const char *path);
 
+/* Writes all LEN bytes of DATA to FD (again after EINTR); 0 or a negative errno. */
+int util_write_all(int fd, const void *data, size_t len);
+
 /* Writes DATA to PATH inside ROOT atomically (temporary file, fsync, rename), keeping MODE. */
 int util_write_in_root(const char *root, const char *path, const char *data, size_t len,
 		       mode_t mode);
@@ -42,8 +45,6 @@ void util_utc_stamp(char *buf, size_t size);
 
 /* mkdir -p with MODE; 0 or a negative errno. */
 int util_mkdir_p(const char *path, mode_t mode);
-/* Writes all of DATA to FD (again after EINTR and short writes): 0 or a negative errno. */
-int util_write_all(int fd, const void *data, size_t len);
 
 /* Strings */
 bool util_startswith(const char *s, const char *prefix);

@@ -134,6 +134,8 @@ CHECKS = {
     'fstab-gone': lambda d, j, w: symptom(d, j, w, before=r'Timed out waiting for device'),
     'fsck-root': fsck_root,
     'grub-missing': no_boot,
+    # GRUB's core finds no (hd0,msdos1) and stops in its rescue shell (on the screen only)
+    'table-zeroed': no_boot,
     # OVMF: "BdsDxe: failed to load Boot0001 ... Not Found", then its shell
     'uefi-missing': lambda d, j, w: no_boot(d, j, w, gave_up=r'failed to load Boot[^\n]*'
                                             r'Not Found(.|\n)*Shell> '),

@@ -9,7 +9,9 @@
   `wipe --method random` verifies, `wipe --method zero` verifies, and the image reads as zeros
   on the host afterwards; a mounted partition is refused;
 - a copy of the Lifeline disk image (lifeline-disk.img) is the boot medium: marked by
-  `disks`, never wiped.
+  `disks`, never wiped;
+- the helpdesk wipes a disk through Disk commander's text UI with the real xfreerdp, typing the
+  disk's serial number to confirm; the image reads as zeros on the host afterwards.
 """
 
 import json
@@ -20,10 +22,13 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'vm'))
 import patient  # noqa: E402
+import test_vm_shell  # noqa: E402
 import vmimage  # noqa: E402
 from vmharness import check  # noqa: E402
 
+client_key = test_vm_shell.client_key
 WIPE_MIB = 64
+UI_WIPE_MIB = 16
 TBL_MIB = 128
 
 
@@ -39,6 +44,7 @@ DISKS = [
     {'name': 'dsk-tbl', 'blank_mib': TBL_MIB},
     {'name': 'dsk-wipe', 'blank_mib': WIPE_MIB},
     {'name': 'dsk-medium', 'make': make_medium},
+    {'name': 'dsk-wipe-ui', 'blank_mib': UI_WIPE_MIB},
 ]
 
 
@@ -199,19 +205,58 @@ def wipe(s, d, medium):
     check(sha(s, medium.dev) == hm, 'the Lifeline medium changed')
 
 
+def ui_wipe(s, d):
+    """The helpdesk wipes D with zeros through Disk commander's text UI, every key through the
+    real xfreerdp: Wipe, the disk (the medium is not offered), Zeros, its serial typed."""
+    st, _, err = s.sh(f'dd if=/dev/urandom of={d.dev} bs=1M count={UI_WIPE_MIB} status=none '
+                      '&& sync')
+    check(st == 0, f'filling {d.name}: {err}')
+    _, real, _ = s.sh(f'readlink -f {d.dev}')
+    # the UI offers each disk but the medium, each followed by the partitions the kernel has
+    _, out, _ = s.sh('for d in /sys/block/*; do echo "/dev/${d##*/}" '
+                     '$(ls -d "$d"/*/partition 2>/dev/null | wc -l); done')
+    parts = dict(line.split() for line in out.splitlines() if line.strip())
+    row = 0
+    for disk in json.loads(s.lifeline('disks --json'))['disks']:
+        if disk['path'] == real.strip():
+            break
+        if not disk['lifeline_medium']:
+            row += 1 + int(parts.get(disk['path'], 0))
+    s.helpdesk()
+    mark = s.ui_open_tool('disks')
+    mark = s.tui('choose', 'Disk Commander', mark)
+    client_key(s, *(['Down'] * 4), 'Return')            # Wipe a disk or a partition
+    mark = s.tui('choose', 'Disk Wipe', mark)
+    client_key(s, *(['Down'] * row), 'Return')
+    mark = s.tui('choose', 'Disk Wipe', mark)           # How? Zeros is the first
+    client_key(s, 'Return')
+    mark = s.tui('entry', 'Disk Wipe', mark)
+    s.shot('wipe-ui-confirm')
+    test_vm_shell.client_types_text(s, d.name, delay_ms=90)
+    client_key(s, 'Return')
+    mark = s.tui('pause', 'done', mark, timeout=600)
+    s.shot('wipe-ui-done')
+    client_key(s, 'Return')
+    s.audit_has(r'wipe \(helpdesk\): /dev/\w+ \(\S.*serial %s, %d\.0 MiB\): overwritten; the '
+                r'read-back check found only zeros' % (d.name, UI_WIPE_MIB))
+    s.log(f'{d.name}: wiped through the text UI, the serial typed through xfreerdp')
+
+
 def run(s, disks):
     lost_partition(s, disks['dsk-lost'])
     save_restore(s, disks['dsk-tbl'])
     wipe(s, disks['dsk-wipe'], disks['dsk-medium'])
+    ui_wipe(s, disks['dsk-wipe-ui'])
 
 
 def after(s, disks):
-    d = disks['dsk-wipe']
-    with open(d.path, 'rb') as f:
-        data = f.read()
-    check(len(data) == WIPE_MIB << 20 and data.count(0) == len(data),
-          f'{d.path}: {len(data) - data.count(0)} bytes are not zero after the wipe')
-    s.log(f'{d.name}: {len(data)} bytes, all zero')
+    for name, mib in (('dsk-wipe', WIPE_MIB), ('dsk-wipe-ui', UI_WIPE_MIB)):
+        d = disks[name]
+        with open(d.path, 'rb') as f:
+            data = f.read()
+        check(len(data) == mib << 20 and data.count(0) == len(data),
+              f'{d.path}: {len(data) - data.count(0)} bytes are not zero after the wipe')
+        s.log(f'{d.name}: {len(data)} bytes, all zero')
     lost = disks['dsk-lost']
     patient.boot_own(lost.path, lost.desc, os.path.join(os.path.dirname(lost.path), 'logs'),
                      name='own-dsk-lost')

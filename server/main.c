@@ -353,6 +353,17 @@ static uint64_t paste_tick(struct app *app)
 	return wait;
 }
 
+/* The state event, with the options in force (which boot options reached us). */
+static struct json_object *state_event(struct app *app)
+{
+	struct json_object *ev = session_state_event(app->session);
+
+	if (ev) {
+		json_object_object_add(ev, "options", server_options_to_json(&app->opt));
+	}
+	return ev;
+}
+
 static int on_command(void *userdata, const char *command, struct json_object *args, char *err,
 		      size_t errlen)
 {
@@ -400,7 +411,7 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 		return command_copy(app, args, err, errlen);
 	}
 	if (strcmp(command, "status") == 0) {
-		struct json_object *ev = session_state_event(app->session);
+		struct json_object *ev = state_event(app);
 
 		control_broadcast(app->control, ev);
 		json_object_put(ev);
@@ -415,9 +426,7 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 
 static struct json_object *greeting(void *userdata)
 {
-	struct app *app = userdata;
-
-	return session_state_event(app->session);
+	return state_event(userdata);
 }
 
 /* The state directory holds the key and the ticket: ours alone, and never a symlink. */

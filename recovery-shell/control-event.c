@@ -53,6 +53,19 @@ static void copy_str(struct json_object *o, const char *key, char *dst, size_t s
 	}
 }
 
+/* A string field that must fit whole (a command cut short would be wrong): else empty. */
+static void copy_whole(struct json_object *o, const char *key, char *dst, size_t size)
+{
+	struct json_object *v;
+
+	dst[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) &&
+	    (size_t)json_object_get_string_len(v) < size &&
+	    strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v)) {
+		memcpy(dst, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
+	}
+}
+
 /* A string field as an owned copy; NUL inside is refused (the text would be cut short). */
 static int dup_text(struct json_object *o, const char *key, char **ret, size_t *ret_len)
 {
@@ -113,6 +126,8 @@ static void parse_info(struct json_object *o, struct shell_control_event *ev)
 	ci->port = (unsigned)get_int(info, "port", 0);
 	copy_str(info, "sha256_fingerprint", ci->sha256_fingerprint,
 		 sizeof(ci->sha256_fingerprint));
+	copy_whole(info, "sha1_thumbprint", ci->sha1_thumbprint, sizeof(ci->sha1_thumbprint));
+	copy_whole(info, "xfreerdp", ci->xfreerdp, sizeof(ci->xfreerdp));
 	copy_str(info, "security", ci->security, sizeof(ci->security));
 	copy_str(info, "user", ci->user, sizeof(ci->user));
 	copy_str(info, "hostname", ci->hostname, sizeof(ci->hostname));
@@ -247,6 +262,7 @@ void shell_control_event_clear(struct shell_control_event *ev)
 void shell_conninfo_wipe(struct shell_conninfo *info)
 {
 	explicit_bzero(info->ticket, sizeof(info->ticket));
+	explicit_bzero(info->xfreerdp, sizeof(info->xfreerdp));
 }
 
 int shell_control_format_copy(const char *text, size_t len, char **ret, size_t *ret_len)

@@ -37,6 +37,10 @@ struct shell_conninfo {
 	char addresses[SHELL_MAX_ADDRESSES][64];
 	size_t n_addresses;
 	char sha256_fingerprint[128];
+	char sha1_thumbprint[48]; /* lowercase hex, as mstsc shows it */
+	/* The server's xfreerdp command line for the best address (it holds the ticket); empty
+	 * when absent or longer than this. */
+	char xfreerdp[512];
 	char security[8];
 	char user[32];
 	char hostname[64];

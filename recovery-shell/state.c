@@ -477,6 +477,13 @@ void shell_state_key(struct shell_state *st, const struct shell_key *key, struct
 				do_new_ticket(st, key->source, out);
 			}
 			return;
+		case 'f':
+		case 'F':
+			if (plain) {
+				st->full_fingerprint = !st->full_fingerprint;
+				st->damage |= SHELL_DAMAGE_MAIN;
+			}
+			return;
 		default:
 			return;
 		}

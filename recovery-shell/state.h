@@ -163,6 +163,8 @@ struct shell_state {
 	enum shell_remote_phase phase;
 	bool have_info;
 	struct shell_conninfo info;
+	/* F on the panel: the SHA-256 fingerprint in full instead of its ends */
+	bool full_fingerprint;
 	bool view_only;
 	int failures;
 	int remaining;

@@ -22,6 +22,7 @@ static const struct {
 	{ "view-only", SHELL_CONTROL_VIEW_ONLY },
 	{ "text", SHELL_CONTROL_TEXT },
 	{ "clipboard", SHELL_CONTROL_CLIPBOARD },
+	{ "announce", SHELL_CONTROL_ANNOUNCE },
 };
 
 int shell_remote_phase_from_string(const char *s, enum shell_remote_phase *ret)
@@ -202,6 +203,21 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 	ev.view_only = get_bool(o, "view_only", get_bool(o, "enabled", false));
 	copy_str(o, "keyboard_layout", ev.keyboard_layout, sizeof(ev.keyboard_layout));
 	copy_str(o, "keyboard_variant", ev.keyboard_variant, sizeof(ev.keyboard_variant));
+	if (ev.kind == SHELL_CONTROL_ANNOUNCE || ev.kind == SHELL_CONTROL_STATE) {
+		struct json_object *an = o;
+
+		if (ev.kind == SHELL_CONTROL_ANNOUNCE ||
+		    (json_object_object_get_ex(o, "announce", &an) &&
+		     json_object_is_type(an, json_type_object))) {
+			int ms;
+
+			copy_str(an, "state", ev.announce_state, sizeof(ev.announce_state));
+			copy_str(an, "reason", ev.announce_reason, sizeof(ev.announce_reason));
+			ms = get_int(an, "retry_in_ms", 0);
+
+			ev.announce_retry_s = ms > 0 ? (unsigned)ms / 1000 : 0;
+		}
+	}
 	r = dup_text(o, "text", &ev.text, &ev.text_len);
 	if (r == 0 && ev.kind == SHELL_CONTROL_TEXT && !ev.text) {
 		r = -EINVAL;

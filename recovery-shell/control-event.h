@@ -67,6 +67,8 @@ enum shell_control_kind {
 	SHELL_CONTROL_LOST,
 	/* Not from the wire: the server could not be started or reached. */
 	SHELL_CONTROL_START_FAILED,
+	/* How the HTTPS hand-off of the connection info went (announce_*). */
+	SHELL_CONTROL_ANNOUNCE,
 	/* A well-formed line this shell does not know; ignored. */
 	SHELL_CONTROL_UNKNOWN,
 };
@@ -97,6 +99,11 @@ struct shell_control_event {
 	 * by shell_control_event_clear(); NULL when absent. */
 	char *text;
 	size_t text_len;
+	/* ANNOUNCE, STATE (when the server posts the info): "posting", "sent" or "failed" ("" when
+	 * not told), curl's reason for a failure, and when the next try is. */
+	char announce_state[12];
+	char announce_reason[160];
+	unsigned announce_retry_s;
 };
 
 enum shell_command {

@@ -497,6 +497,9 @@ static void remote_event(void *data, struct shell_control_event *ev)
 	}
 	if (ev->kind == SHELL_CONTROL_AUTH_FAILED) {
 		announce(a, "auth-failed peer=%s failures=%d", ev->peer, ev->failures);
+	} else if (ev->kind == SHELL_CONTROL_ANNOUNCE) {
+		announce(a, "handoff-post %s retry=%u reason=%s", a->st.announce_state,
+			 a->st.announce_retry_s, a->st.announce_reason);
 	}
 	announce_remote(a);
 	/* Remote Connection at boot: whoever is at the screen must see the ticket first. */

@@ -682,6 +682,18 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 			}
 			y += text(r, buf, x, y, w, u * 0.9, TEXT_BOLD, c_ok);
 		}
+		if (strcmp(st->announce_state, "sent") == 0) {
+			y += text(r, "The connection info was sent to the helpdesk's server.", x, y,
+				  w, u * 0.75, 0, c_ok);
+		} else if (strcmp(st->announce_state, "failed") == 0) {
+			snprintf(buf, sizeof(buf),
+				 "Not sent to the helpdesk's server: %s. Next try in %u s.",
+				 st->announce_reason, st->announce_retry_s);
+			y += text(r, buf, x, y, w, u * 0.75, TEXT_WRAP, c_warn);
+		} else if (strcmp(st->announce_state, "posting") == 0) {
+			y += text(r, "Sending the connection info to the helpdesk's server…", x, y,
+				  w, u * 0.75, 0, c_text_dim);
+		}
 	}
 	/* What the tools changed, above the notice line: the person at the computer sees what the
 	 * helpdesk did. It keeps its place; the event log above gives way to it. */

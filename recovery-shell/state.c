@@ -586,6 +586,24 @@ static void set_info(struct shell_state *st, const struct shell_conninfo *info)
 	st->have_info = true;
 }
 
+/* The HTTPS hand-off's last report (an event, or the state event of a late attach). */
+static void set_announce(struct shell_state *st, const struct shell_control_event *ev)
+{
+	if (!ev->announce_state[0]) {
+		return;
+	}
+	snprintf(st->announce_state, sizeof(st->announce_state), "%s", ev->announce_state);
+	/* curl's words may quote what the network sent: printable ASCII only */
+	snprintf(st->announce_reason, sizeof(st->announce_reason), "%s", ev->announce_reason);
+	for (char *p = st->announce_reason; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e) {
+			*p = '?';
+		}
+	}
+	st->announce_retry_s = ev->announce_retry_s;
+	st->damage |= SHELL_DAMAGE_MAIN;
+}
+
 void shell_state_control(struct shell_state *st, const struct shell_control_event *ev, time_t now)
 {
 	switch (ev->kind) {
@@ -593,6 +611,7 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 		if (ev->has_info) {
 			set_info(st, &ev->info);
 		}
+		set_announce(st, ev);
 		st->view_only = ev->view_only;
 		st->failures = ev->failures;
 		if (ev->phase == SHELL_REMOTE_IN_USE) {
@@ -654,6 +673,9 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 	case SHELL_CONTROL_ENDED:
 		remote_log(st, now, "Remote Connection ended");
 		set_phase(st, SHELL_REMOTE_ENDED);
+		return;
+	case SHELL_CONTROL_ANNOUNCE:
+		set_announce(st, ev);
 		return;
 	case SHELL_CONTROL_VIEW_ONLY:
 		st->view_only = ev->view_only;

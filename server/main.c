@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <winpr/ssl.h>
 
 #include "lifeline-config.h"
 
 #include "address.h"
+#include "announce.h"
 #include "capture.h"
 #include "cert.h"
 #include "conninfo.h"
@@ -45,6 +47,10 @@ struct app {
 	struct session *session;
 	struct control *control;
 	struct rdp_server *rdp;
+	struct announce *announce; /* NULL without --announce-url */
+	/* Its last report (announce_lock), also in the state event for a UI that attaches late */
+	pthread_mutex_t announce_lock;
+	struct json_object *announce_status;
 	struct rdp_subsystem_config subsystem;
 	struct ticket_address addrs[MAX_ADDRESSES];
 	size_t n_addrs;
@@ -195,11 +201,47 @@ static int publish_info(struct app *app)
 		session_set_info(app->session, info);
 		printf("%s\n", app->opt.info_json ? json : text);
 		fflush(stdout);
+		if (app->announce && announce_post(app->announce, json) < 0) {
+			log_warn("cannot hand the connection info to the announce thread");
+		}
 	}
 	json_object_put(info);
 	free_secret(json);
 	free_secret(text);
 	return r;
+}
+
+/* From the announce thread: the state of the HTTPS hand-off, on the control socket. */
+static void on_announce(void *userdata, enum announce_state state, long http_status,
+			const char *reason, uint64_t retry_in_ms)
+{
+	static const char *const names[] = { "posting", "sent", "failed" };
+	struct app *app = userdata;
+	struct json_object *ev = json_object_new_object();
+	static unsigned attempts;
+
+	if (state == ANNOUNCE_SENT) {
+		log_info("connection info sent to the announce URL (HTTP %ld)", http_status);
+	} else if (state == ANNOUNCE_FAILED) {
+		log_warn("connection info not sent to the announce URL: %s; next try in %llu s",
+			 reason, (unsigned long long)(retry_in_ms / 1000));
+	}
+	if (!ev) {
+		return;
+	}
+	attempts += state == ANNOUNCE_POSTING; /* only this thread counts */
+	json_object_object_add(ev, "event", json_object_new_string("announce"));
+	json_object_object_add(ev, "state", json_object_new_string(names[state]));
+	json_object_object_add(ev, "http_status", json_object_new_int((int)http_status));
+	json_object_object_add(ev, "reason", reason ? json_object_new_string(reason) : NULL);
+	json_object_object_add(ev, "retry_in_ms", json_object_new_int64((int64_t)retry_in_ms));
+	json_object_object_add(ev, "attempts", json_object_new_int((int)attempts));
+	pthread_mutex_lock(&app->announce_lock);
+	json_object_put(app->announce_status);
+	app->announce_status = json_object_get(ev);
+	pthread_mutex_unlock(&app->announce_lock);
+	control_broadcast(app->control, ev);
+	json_object_put(ev);
 }
 
 /* ---- the clipboard: "paste" and "copy" (docs/control-protocol.md) ---- */
@@ -360,6 +402,15 @@ static struct json_object *state_event(struct app *app)
 
 	if (ev) {
 		json_object_object_add(ev, "options", server_options_to_json(&app->opt));
+		pthread_mutex_lock(&app->announce_lock);
+		if (app->announce_status) {
+			struct json_object *copy = NULL;
+
+			json_object_deep_copy(app->announce_status, &copy, NULL);
+			json_object_object_del(copy, "event");
+			json_object_object_add(ev, "announce", copy);
+		}
+		pthread_mutex_unlock(&app->announce_lock);
 	}
 	return ev;
 }
@@ -559,6 +610,24 @@ static int setup(struct app *app)
 		return r;
 	}
 
+	if (app->opt.announce_url) {
+		struct announce_config ac = { .url = app->opt.announce_url,
+					      .pin = app->opt.announce_pin,
+					      .ca_file = app->opt.announce_ca };
+
+		r = announce_config_check(&ac, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			app->usage_error = true;
+			return r;
+		}
+		r = announce_new(&ac, on_announce, app, &app->announce);
+		if (r < 0) {
+			log_error("cannot set up the announce URL: %s", strerror(-r));
+			return r;
+		}
+	}
+
 	/* The info first: a console UI that attaches at once is greeted with it, not null. */
 	r = publish_info(app);
 	if (r < 0) {
@@ -570,6 +639,14 @@ static int setup(struct app *app)
 		log_error("%s", err);
 		return r;
 	}
+	/* Posting starts once the control socket can tell the console how it goes. */
+	if (app->announce) {
+		r = announce_run(app->announce);
+		if (r < 0) {
+			log_error("cannot start the announce thread: %s", strerror(-r));
+			return r;
+		}
+	}
 	log_info("ready: listening on port %u (%s), %zu address%s, control socket %s", app->port,
 		 app->opt.security == SERVER_SECURITY_NLA ? "NLA" : "TLS", app->n_addrs,
 		 app->n_addrs == 1 ? "" : "es", app->control_path);
@@ -578,6 +655,8 @@ static int setup(struct app *app)
 
 static void teardown(struct app *app)
 {
+	announce_stop(app->announce);
+	json_object_put(app->announce_status);
 	rdp_server_stop(app->rdp);
 	control_destroy(app->control);
 	input_destroy(app->input);
@@ -611,6 +690,7 @@ int main(int argc, char **argv)
 	server_options_init(&app.opt);
 	pthread_mutex_init(&app.clip_lock, NULL);
 	pthread_mutex_init(&app.paste_lock, NULL);
+	pthread_mutex_init(&app.announce_lock, NULL);
 	r = server_options_parse(&app.opt, argc, argv, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "lifeline-server: %s\nTry 'lifeline-server --help'.\n", err);
@@ -639,6 +719,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rdp_log_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* MD4 (the NT hash) lives in OpenSSL 3's legacy provider, which this loads. */
 	winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
 

@@ -36,6 +36,9 @@ enum {
 	OPT_GFX,
 	OPT_MAX_PASTE,
 	OPT_KERNEL_CMDLINE,
+	OPT_ANNOUNCE_URL,
+	OPT_ANNOUNCE_PIN,
+	OPT_ANNOUNCE_CA,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +63,9 @@ static const struct option long_options[] = {
 	{ "gfx", required_argument, NULL, OPT_GFX },
 	{ "max-paste", required_argument, NULL, OPT_MAX_PASTE },
 	{ "kernel-cmdline", optional_argument, NULL, OPT_KERNEL_CMDLINE },
+	{ "announce-url", required_argument, NULL, OPT_ANNOUNCE_URL },
+	{ "announce-pin", required_argument, NULL, OPT_ANNOUNCE_PIN },
+	{ "announce-ca", required_argument, NULL, OPT_ANNOUNCE_CA },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -73,7 +79,7 @@ const char *const server_boot_options[] = {
 	/* clang-format off */
 	"bind", "port-range", "security", "expire", "max-failures", "failure-delay",
 	"handshake-timeout", "view-only", "capture", "injector", "max-fps", "idle-fps", "gfx",
-	"max-paste", "config", NULL,
+	"max-paste", "config", "announce-url", "announce-pin", "announce-ca", NULL,
 	/* clang-format on */
 };
 
@@ -105,6 +111,9 @@ void server_options_finish(struct server_options *o)
 	free(o->bind);
 	free(o->capture);
 	free(o->injector);
+	free(o->announce_url);
+	free(o->announce_pin);
+	free(o->announce_ca);
 	free(o->kernel_cmdline_path);
 	free(o->from_kernel_cmdline);
 	*o = (struct server_options){ 0 };
@@ -296,6 +305,27 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 			break;
 		}
 		return set_string(&o->injector, value);
+	case OPT_ANNOUNCE_URL:
+		if (strncmp(value, "https://", 8) != 0 || !value[8] || strpbrk(value, " \t\r\n")) {
+			why = "expects an https:// URL (the connection info holds the ticket)";
+			break;
+		}
+		return set_string(&o->announce_url, value);
+	case OPT_ANNOUNCE_PIN:
+		if (strncmp(value, "sha256//", 8) != 0 || strlen(value) < 8 + 43 ||
+		    strspn(value + 8,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			   "+/=;") != strlen(value + 8)) {
+			why = "expects sha256//BASE64, the SHA-256 of the endpoint's public key";
+			break;
+		}
+		return set_string(&o->announce_pin, value);
+	case OPT_ANNOUNCE_CA:
+		if (value[0] != '/') {
+			why = "must be an absolute path";
+			break;
+		}
+		return set_string(&o->announce_ca, value);
 	case OPT_INFO_FORMAT:
 		if (strcmp(value, "text") == 0) {
 			o->info_json = false;
@@ -523,10 +553,9 @@ struct json_object *server_options_to_json(const struct server_options *o)
 	snprintf(range, sizeof(range), "%u-%u", o->port_lo, o->port_hi);
 	json_object_object_add(j, "port_range", json_object_new_string(range));
 	json_object_object_add(j, "bind", o->bind ? json_object_new_string(o->bind) : NULL);
-	json_object_object_add(j, "security", json_object_new_string(o->security ==
-									     SERVER_SECURITY_NLA
-								     ? "nla"
-								     : "tls"));
+	json_object_object_add(
+		j, "security",
+		json_object_new_string(o->security == SERVER_SECURITY_NLA ? "nla" : "tls"));
 	json_object_object_add(j, "expire_ms", json_object_new_int64((int64_t)o->expire_ms));
 	json_object_object_add(j, "max_failures", json_object_new_int((int)o->max_failures));
 	json_object_object_add(j, "failure_delay_ms",
@@ -542,6 +571,8 @@ struct json_object *server_options_to_json(const struct server_options *o)
 	json_object_object_add(j, "max_paste", json_object_new_int((int)o->max_paste));
 	json_object_object_add(j, "config",
 			       o->config_path ? json_object_new_string(o->config_path) : NULL);
+	/* the endpoint, not the URL (a token in it is a secret) */
+	json_object_object_add(j, "announce", json_object_new_boolean(o->announce_url != NULL));
 	for (const char *p = o->from_kernel_cmdline; p && *p;) {
 		size_t n = strcspn(p, ",");
 
@@ -674,8 +705,8 @@ int server_options_parse(struct server_options *o, int argc, char **argv, char *
 		r = server_options_apply_kernel_cmdline(o, cmdline, msg, sizeof(msg));
 		free(cmdline);
 		if (r < 0) {
-			snprintf(err, errlen, "kernel command line (%s): %s", o->kernel_cmdline_path,
-				 msg);
+			snprintf(err, errlen, "kernel command line (%s): %s",
+				 o->kernel_cmdline_path, msg);
 			return -EINVAL;
 		}
 	}
@@ -780,6 +811,14 @@ void server_options_print_help(const char *argv0)
 	       "                                helpdesk, either way, in bytes of UTF-8 at most\n"
 	       "                                (default 262144, at most 524288)\n"
 	       "      --info-format=text|json   how the connection info is printed on stdout\n"
+	       "      --announce-url=URL        POST the connection info (JSON) to this https://\n"
+	       "                                URL at each new ticket, retried with backoff\n"
+	       "      --announce-pin=sha256//BASE64\n"
+	       "                                the endpoint's public key (its SHA-256, base64,\n"
+	       "                                as curl pins it); or:\n"
+	       "      --announce-ca=FILE        PEM CA certificates the endpoint's certificate\n"
+	       "                                must chain to (with the host name checked);\n"
+	       "                                one of the two is required with --announce-url\n"
 	       "      --kernel-cmdline[=FILE]   take boot options from the kernel command line\n"
 	       "                                (default /proc/cmdline; see below)\n"
 	       "  -h, --help                    show this help and exit\n"
@@ -789,7 +828,8 @@ void server_options_print_help(const char *argv0)
 	       "line sets the long option NAME, for these NAMEs only:\n"
 	       "  bind, port-range, security, expire, max-failures, failure-delay,\n"
 	       "  handshake-timeout, view-only, capture, injector, max-fps, idle-fps, gfx,\n"
-	       "  max-paste, config (the config file, when no -c is given)\n"
+	       "  max-paste, announce-url, announce-pin, announce-ca, config (the config\n"
+	       "  file, when no -c is given)\n"
 	       "e.g. lifeline.port-range=50000-50100 lifeline.expire=2h. The config file comes\n"
 	       "first, then the boot options, then the command line: each wins over the one\n"
 	       "before. A bad boot option is an error (exit 2). The console starts the server\n"

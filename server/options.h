@@ -29,6 +29,8 @@ struct server_options {
 	unsigned idle_fps; /* polls/s of a still screen */
 	bool gfx; /* offer the RDP graphics pipeline (H.264); off = RemoteFX/planar only */
 	unsigned max_paste; /* bytes of clipboard text either way */
+	/* the HTTPS hand-off (announce.h): endpoint, pinned key, CA file; NULL when not set */
+	char *announce_url, *announce_pin, *announce_ca;
 	/* --kernel-cmdline: read lifeline.NAME=VALUE boot options from this file (NULL: not) */
 	char *kernel_cmdline_path;
 	/* the boot options that were taken from it, "port-range,expire" (NULL: none) */

@@ -7,12 +7,17 @@ and draws the Remote Connection panel; the QR code is decoded from the PNG scree
 pins the certificate and shows the exact test picture.
 """
 
+import base64
+import hashlib
+import http.server
 import json
 import os
 import re
 import shlex
 import signal
+import ssl
 import subprocess
+import threading
 import time
 import types
 
@@ -115,6 +120,143 @@ def qr_connects(h):
     check(len(ctl.events('connected')) == 1, 'a connected event for the wrong pin')
 
 
+class Endpoint:
+    """The helpdesk's HTTPS endpoint, made by the test: its own key and self-signed certificate
+    (for 127.0.0.1), records every POST."""
+
+    def __init__(self, h, name='endpoint'):
+        self.h = h
+        self.key = os.path.join(h.tmp, f'{name}.key')
+        self.cert = os.path.join(h.tmp, f'{name}.crt')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+                        'ec_paramgen_curve:P-256', '-nodes', '-keyout', self.key, '-out',
+                        self.cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext',
+                        'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True,
+                       timeout=30)
+        self.posts = []
+        self.handshakes_failed = 0
+        endpoint = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get('Content-Length', '0'))
+                body = self.rfile.read(min(n, 1 << 20))
+                endpoint.posts.append((self.path, self.headers.get('Content-Type'), body))
+                self.send_response(200)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            def log_message(self, fmt, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                endpoint.handshakes_failed += 1
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        self.httpd = Server(('127.0.0.1', 0), Handler)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        self.port = self.httpd.server_address[1]
+        self.url = f'https://127.0.0.1:{self.port}/lifeline/announce'
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        h.cleanup_extra.append(self)
+        h.log(f'HTTPS endpoint on {self.url}')
+
+    def pin(self):
+        """curl's pin: sha256// and the base64 of the SHA-256 of the public key (DER)."""
+        pub = subprocess.run(['openssl', 'x509', '-in', self.cert, '-noout', '-pubkey'],
+                             check=True, capture_output=True, timeout=10).stdout
+        der = subprocess.run(['openssl', 'pkey', '-pubin', '-outform', 'DER'], input=pub,
+                             check=True, capture_output=True, timeout=10).stdout
+        return 'sha256//' + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def check_post(h, ep, srv, count):
+    harness.wait_until(lambda: len(ep.posts) >= count, 15, f'POST number {count}')
+    path, ctype, body = ep.posts[count - 1]
+    info = json.loads(body)
+    check(path == '/lifeline/announce', f'posted to {path}')
+    check(ctype == 'application/json', f'Content-Type {ctype}')
+    with open(os.path.join(srv.state_dir, 'connection.json')) as f:
+        current = json.load(f)
+    check(info == current, 'the posted JSON differs from connection.json')
+    st = announce_status(srv, lambda a: a.get('state') == 'sent')
+    check(st.get('http_status') == 200, f'announce status: {st}')
+    return info
+
+
+def announce_status(srv, pred, timeout=15):
+    """The server's last announce report (the state event's "announce") once pred holds."""
+    found = {}
+
+    def probe():
+        a = srv.ctl.status().get('announce') or {}
+        found['last'] = a
+        return a if pred(a) else None
+    try:
+        return harness.wait_until(probe, timeout, 'the announce status', interval=0.2)
+    except harness.Failure:
+        raise harness.Failure(f'announce status stayed {found.get("last")}')
+
+
+def announce_post(h):
+    """The connection info reaches the helpdesk's HTTPS endpoint, checked by a pinned key and
+    by a CA; a new ticket is posted again."""
+    ep = Endpoint(h)
+    t0 = time.monotonic()
+    srv = h.server(capture=STATIC, extra=[f'--announce-url={ep.url}',
+                                          f'--announce-pin={ep.pin()}'])
+    info = check_post(h, ep, srv, 1)
+    h.log(f'pinned key: POST received {(time.monotonic() - t0) * 1000:.0f} ms after the start')
+    check(info['ticket'] == srv.ticket, 'the posted ticket is not the current one')
+    reply = srv.ctl.command({'command': 'new-ticket'})
+    check(reply.get('reply') == 'ok', f'new-ticket: {reply}')
+    info2 = check_post(h, ep, srv, 2)
+    check(info2['ticket'] != info['ticket'], 'the new ticket was not posted')
+    srv.stop()
+
+    # a CA file instead of a pin: the certificate chains to it and names 127.0.0.1
+    srv = h.server(capture=STATIC, name='server-ca', extra=[f'--announce-url={ep.url}',
+                                                            f'--announce-ca={ep.cert}'])
+    check_post(h, ep, srv, 3)
+    h.log('CA file: POST received')
+
+
+def announce_wrong_pin(h):
+    """A wrong pin: nothing is posted, the failure reaches the control socket with curl's
+    reason, it is retried with a growing delay, and Remote Connection works meanwhile."""
+    ep = Endpoint(h)
+    other = Endpoint(h, name='impostor-key')
+    d = h.xvfb()
+    srv = h.server(capture=STATIC, extra=[f'--announce-url={ep.url}',
+                                          f'--announce-pin={other.pin()}'])
+    first = announce_status(srv, lambda a: a.get('state') == 'failed')
+    t1 = time.monotonic()
+    h.log(f'failed: {first}')
+    reason = (first.get('reason') or '').lower()
+    check('pinned' in reason or 'public key' in reason, f'the reason does not name the pin: {first}')
+    check(first.get('attempts') == 1 and first.get('retry_in_ms') == 2000,
+          f'first retry not in 2 s: {first}')
+    # Remote Connection is not held up: the helpdesk connects while the post keeps failing
+    c = h.client(d, srv, codec='lossless')
+    c.wait_window()
+    c.wait_pattern_exact()
+    srv.ctl.event('connected', 10)
+    second = announce_status(srv, lambda a: a.get('state') == 'failed' and a.get('attempts') == 2)
+    waited = time.monotonic() - t1
+    check(second.get('retry_in_ms') == 4000, f'the delay did not grow: {second}')
+    check(1.0 < waited < 6, f'second try after {waited:.1f} s, not about 2 s')
+    check(not ep.posts, f'something was posted despite the wrong pin: {ep.posts}')
+    h.log(f'second try {waited:.1f} s later, refused again; nothing posted')
+
+
 def run(main):
     """harness.run, plus the servers the shell starts (not the harness's own processes)."""
     def wrapped(h):
@@ -127,7 +269,8 @@ def run(main):
     harness.run(wrapped)
 
 
-SCENARIOS = {'qr-connects': qr_connects}
+SCENARIOS = {'qr-connects': qr_connects, 'announce-post': announce_post,
+             'announce-wrong-pin': announce_wrong_pin}
 
 if __name__ == '__main__':
     import sys

@@ -295,6 +295,40 @@ START_TEST(kernel_cmdline_options)
 }
 END_TEST
 
+/* lifeline.announce=DEV is the console's marker device; the HTTPS endpoint is announce-url. */
+START_TEST(kernel_cmdline_announce)
+{
+	static const char line[] =
+		"lifeline.announce=/dev/ttyS0 lifeline.announce-url=https://helpdesk.example/in "
+		"lifeline.announce-pin=sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+	struct server_options o;
+	char err[256] = "", arg[300];
+	char *path = cmdline_file(line, sizeof(line) - 1);
+
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), 0);
+	ck_assert_str_eq(o.announce_url, "https://helpdesk.example/in");
+	ck_assert_str_eq(o.announce_pin, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	ck_assert_ptr_null(o.announce_ca);
+	ck_assert_str_eq(o.from_kernel_cmdline, "announce-url,announce-pin");
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+	/* the ticket never goes out in clear text; a pin is a SHA-256 in base64 */
+	ck_assert_int_eq(PARSE(&o, err, "--announce-url=http://helpdesk.example/in"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "https://"));
+	server_options_finish(&o);
+	ck_assert_int_eq(PARSE(&o, err, "--announce-pin=sha256//short"), -EINVAL);
+	server_options_finish(&o);
+	ck_assert_int_eq(
+		PARSE(&o, err, "--announce-pin=md5//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3h"),
+		-EINVAL);
+	server_options_finish(&o);
+	ck_assert_int_eq(PARSE(&o, err, "--announce-ca=relative.pem"), -EINVAL);
+	server_options_finish(&o);
+}
+END_TEST
+
 START_TEST(kernel_cmdline_config)
 {
 	char cfg[] = "/tmp/lifeline-conf-XXXXXX";
@@ -440,6 +474,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, config_missing_file);
 	tcase_add_test(tc, kernel_cmdline_options);
 	tcase_add_test(tc, kernel_cmdline_config);
+	tcase_add_test(tc, kernel_cmdline_announce);
 	tcase_add_loop_test(tc, kernel_cmdline_bad, 0,
 			    sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0]));
 	tcase_add_test(tc, kernel_cmdline_hostile);

@@ -328,6 +328,28 @@ START_TEST(ref_remote_full_fingerprint)
 }
 END_TEST
 
+/* The HTTPS hand-off failing: said on the panel with curl's reason (control characters
+ * replaced) and the next try. */
+START_TEST(ref_remote_announce_failed)
+{
+	struct scene s;
+	struct shell_rect r[16];
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	ctl(&s.st, "{\"event\":\"announce\",\"state\":\"failed\",\"http_status\":0,"
+		   "\"reason\":\"SSL: public key does not match pinned public key\\u001b[2J\","
+		   "\"retry_in_ms\":8000,\"attempts\":3}");
+	ck_assert_str_eq(s.st.announce_state, "failed");
+	ck_assert_str_eq(s.st.announce_reason,
+			 "SSL: public key does not match pinned public key?[2J");
+	ck_assert_uint_eq(s.st.announce_retry_s, 8);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-announce-failed-1024x768");
+	scene_fini(&s);
+}
+END_TEST
+
 /* The share of pixels that differ between two frames in a rectangle. */
 static double differ_share(const uint8_t *a, const uint8_t *b, size_t stride, struct shell_rect rc)
 {
@@ -454,6 +476,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, damage_matches_full_redraw);
 	tcase_add_test(tc, ref_remote_full_fingerprint);
 	tcase_add_test(tc, qr_follows_ticket);
+	tcase_add_test(tc, ref_remote_announce_failed);
 	tcase_add_test(tc, qr_text);
 	tcase_add_test(tc, unknown_display_is_an_error);
 	tcase_add_test(tc, ticket_and_fingerprint_forms);

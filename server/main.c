@@ -142,6 +142,44 @@ static void add_monitors(struct app *app, struct json_object *info)
 	json_object_object_add(info, "monitors", arr);
 }
 
+/*
+ * The hand-off files beside connection.json, for lifeline-handoff to copy to a USB stick:
+ * connection.rdp (mstsc, Remmina; no password in it) and connection-xfreerdp.txt (the command
+ * line, with the ticket), for the best address. None when there is no address.
+ */
+static const char *const handoff_files[] = { "connection.rdp", "connection-xfreerdp.txt" };
+
+static void write_handoff_files(struct app *app, const struct ticket_conninfo *ci)
+{
+	const char *const *names = handoff_files;
+
+	for (size_t i = 0; i < 2; i++) {
+		char *path = NULL, *body = NULL, *line = NULL;
+		int r = -ENOMEM;
+
+		if (asprintf(&path, "%s/%s", app->opt.state_dir, names[i]) < 0) {
+			path = NULL;
+			goto next;
+		}
+		if (ci->n_addresses == 0) {
+			unlink(path);
+			r = 0;
+			goto next;
+		}
+		body = i == 0 ? ticket_conninfo_rdp(ci, 0) : ticket_conninfo_xfreerdp(ci, 0);
+		if (body && asprintf(&line, "%s%s", body, i == 0 ? "" : "\n") >= 0) {
+			r = private_file_write(path, line, strlen(line), 0600);
+			free_secret(line);
+		}
+	next:
+		if (r < 0) {
+			log_warn("cannot write %s: %s", path ? path : names[i], strerror(-r));
+		}
+		free_secret(body);
+		free(path);
+	}
+}
+
 /* Render the connection info for the current ticket: file, control event, stdout. */
 static int publish_info(struct app *app)
 {
@@ -164,6 +202,7 @@ static int publish_info(struct app *app)
 	session_ticket_text(app->session, ticket_text);
 	json = ticket_conninfo_json(&ci);
 	text = app->opt.info_json ? NULL : ticket_conninfo_text(&ci);
+	write_handoff_files(app, &ci);
 	explicit_bzero(ticket_text, sizeof(ticket_text));
 	if (!json || (!app->opt.info_json && !text)) {
 		free_secret(json);
@@ -666,6 +705,15 @@ static void teardown(struct app *app)
 	/* The ticket and the key are for this run only. */
 	if (app->info_path) {
 		unlink(app->info_path);
+		/* the hand-off files beside it (write_handoff_files) */
+		for (size_t i = 0; i < 2; i++) {
+			char *path;
+
+			if (asprintf(&path, "%s/%s", app->opt.state_dir, handoff_files[i]) >= 0) {
+				unlink(path);
+				free(path);
+			}
+		}
 	}
 	if (app->key_path) {
 		unlink(app->key_path);

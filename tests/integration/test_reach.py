@@ -257,6 +257,75 @@ def announce_wrong_pin(h):
     h.log(f'second try {waited:.1f} s later, refused again; nothing posted')
 
 
+def handoff_usb(h):
+    """lifeline-handoff lists a FAT stick (a loop device here), writes the .rdp, JSON and
+    xfreerdp files to it, syncs and unmounts; the files, read back with mtools without mounting,
+    are the server's, and the command from the stick connects. A stick that is no FAT is refused
+    with a message."""
+    handoff = os.environ.get('LIFELINE_HANDOFF', '')
+    check(os.access(handoff, os.X_OK), f'LIFELINE_HANDOFF={handoff!r} is not an executable')
+    if os.geteuid() != 0:
+        raise harness.Skip('needs root (loop devices, mount)')
+    h.require_tools('losetup', 'mkfs.vfat', 'mcopy')
+    with open('/proc/filesystems') as f:
+        if 'vfat' not in f.read().split():
+            raise harness.Skip('this kernel has no vfat (the VM test covers it)')
+    img = os.path.join(h.tmp, 'stick.img')
+    with open(img, 'wb') as f:
+        f.truncate(64 << 20)
+    subprocess.run(['mkfs.vfat', '-n', 'HELPDESK', img], check=True, capture_output=True,
+                   timeout=30)
+    loop = subprocess.run(['losetup', '-f', '--show', img], check=True, capture_output=True,
+                          text=True, timeout=30).stdout.strip()
+    h.cleanup_extra.append(types.SimpleNamespace(
+        stop=lambda: subprocess.run(['losetup', '-d', loop], capture_output=True, timeout=30)))
+    h.log(f'the stick: {img} on {loop}')
+    d = h.xvfb()
+    srv = h.server(capture=STATIC, bind=None)
+
+    r = subprocess.run([handoff, '--list'], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0 and any(line.split('\t')[0] == loop and 'HELPDESK' in line
+                                    for line in r.stdout.splitlines()),
+          f'--list does not show {loop}: {r.stdout!r} {r.stderr!r}')
+    t0 = time.monotonic()
+    r = subprocess.run([handoff, '--state-dir=' + srv.state_dir, loop], capture_output=True,
+                       text=True, timeout=60)
+    h.log(f'lifeline-handoff: exit {r.returncode} after {(time.monotonic() - t0) * 1000:.0f} ms:'
+          f' {r.stdout.strip()} {r.stderr.strip()}')
+    check(r.returncode == 0, f'lifeline-handoff failed: {r.stderr}')
+    with open('/proc/mounts') as f:
+        check(loop not in f.read(), f'{loop} is still mounted')
+
+    def from_stick(name):
+        return subprocess.run(['mcopy', '-n', '-i', img, '::' + name, '-'], check=True,
+                              capture_output=True, timeout=30).stdout
+    info = json.loads(from_stick('lifeline-connection.json'))
+    check(info == srv.info, 'the JSON on the stick differs from connection.json')
+    rdp = from_stick('lifeline-connection.rdp').decode()
+    check(f'full address:s:{info["addresses"][0]}:{srv.port}\r\n' in rdp or
+          f'full address:s:[{info["addresses"][0]}]:{srv.port}\r\n' in rdp,
+          f'the .rdp file does not name the address and port: {rdp!r}')
+    check(info['ticket'] not in rdp, 'the .rdp file holds the ticket')
+    line = from_stick('lifeline-connection.txt').decode().strip()
+    check(line == info['xfreerdp'], 'the command on the stick is not the server\'s')
+    c = h.client(d, srv, argv=shlex.split(line) + ['-gfx', '/bpp:32'])
+    c.wait_window()
+    c.wait_pattern_exact()
+    srv.ctl.event('connected', 10)
+    h.log('the command from the stick connected; exact picture')
+
+    # not a FAT filesystem: refused, said why, nothing left mounted
+    with open(img, 'r+b') as f:
+        f.write(bytes(1 << 20))
+    r = subprocess.run([handoff, '--state-dir=' + srv.state_dir, loop], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 1 and 'cannot mount' in r.stderr, f'not FAT: {r.returncode} {r.stderr}')
+    r = subprocess.run([handoff, '--state-dir=/nonexistent', loop], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 1 and 'Remote Connection running' in r.stderr,
+          f'no server: {r.returncode} {r.stderr}')
+
+
 def run(main):
     """harness.run, plus the servers the shell starts (not the harness's own processes)."""
     def wrapped(h):
@@ -270,7 +339,7 @@ def run(main):
 
 
 SCENARIOS = {'qr-connects': qr_connects, 'announce-post': announce_post,
-             'announce-wrong-pin': announce_wrong_pin}
+             'announce-wrong-pin': announce_wrong_pin, 'handoff-usb': handoff_usb}
 
 if __name__ == '__main__':
     import sys

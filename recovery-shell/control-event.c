@@ -23,6 +23,7 @@ static const struct {
 	{ "text", SHELL_CONTROL_TEXT },
 	{ "clipboard", SHELL_CONTROL_CLIPBOARD },
 	{ "announce", SHELL_CONTROL_ANNOUNCE },
+	{ "reverse", SHELL_CONTROL_REVERSE },
 };
 
 int shell_remote_phase_from_string(const char *s, enum shell_remote_phase *ret)
@@ -216,6 +217,22 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 			ms = get_int(an, "retry_in_ms", 0);
 
 			ev.announce_retry_s = ms > 0 ? (unsigned)ms / 1000 : 0;
+		}
+	}
+	if (ev.kind == SHELL_CONTROL_REVERSE || ev.kind == SHELL_CONTROL_STATE) {
+		struct json_object *rv = o;
+
+		if (ev.kind == SHELL_CONTROL_REVERSE ||
+		    (json_object_object_get_ex(o, "reverse", &rv) &&
+		     json_object_is_type(rv, json_type_object))) {
+			int port = get_int(rv, "port", 0), ms = get_int(rv, "retry_in_ms", 0);
+
+			copy_str(rv, "state", ev.reverse.state, sizeof(ev.reverse.state));
+			copy_str(rv, "bastion", ev.reverse.bastion, sizeof(ev.reverse.bastion));
+			copy_str(rv, "reason", ev.reverse.reason, sizeof(ev.reverse.reason));
+			copy_whole(rv, "machine_key", ev.reverse.machine_key, sizeof(ev.reverse.machine_key));
+			ev.reverse.port = port > 0 && port < 65536 ? (unsigned)port : 0;
+			ev.reverse.retry_s = ms > 0 ? (unsigned)ms / 1000 : 0;
 		}
 	}
 	r = dup_text(o, "text", &ev.text, &ev.text_len);

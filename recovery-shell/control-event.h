@@ -46,6 +46,21 @@ struct shell_conninfo {
 	char hostname[64];
 };
 
+/* The tunnel through the helpdesk's bastion (lifeline.reverse=), as the server reports it. */
+struct shell_reverse_info {
+	/* "connecting", "up" or "down"; "" when not told */
+	char state[12];
+	/* user@host[:port] */
+	char bastion[128];
+	/* the bastion-side port that leads here (up) */
+	unsigned port;
+	/* why it is down, and when the next try is */
+	char reason[160];
+	unsigned retry_s;
+	/* this machine's public key, for the helpdesk to authorise on the bastion */
+	char machine_key[200];
+};
+
 enum shell_control_kind {
 	SHELL_CONTROL_STATE,
 	SHELL_CONTROL_READY,
@@ -69,6 +84,8 @@ enum shell_control_kind {
 	SHELL_CONTROL_START_FAILED,
 	/* How the HTTPS hand-off of the connection info went (announce_*). */
 	SHELL_CONTROL_ANNOUNCE,
+	/* The tunnel through the helpdesk's bastion (reverse_*). */
+	SHELL_CONTROL_REVERSE,
 	/* A well-formed line this shell does not know; ignored. */
 	SHELL_CONTROL_UNKNOWN,
 };
@@ -104,6 +121,8 @@ struct shell_control_event {
 	char announce_state[12];
 	char announce_reason[160];
 	unsigned announce_retry_s;
+	/* REVERSE, STATE (with --reverse): the tunnel through the bastion. */
+	struct shell_reverse_info reverse;
 };
 
 enum shell_command {

@@ -521,6 +521,44 @@ static int draw_qr(struct shell_render *r, const char *payload, int x, int y, in
 	return side;
 }
 
+/* The tunnel through the helpdesk's bastion: where the helpdesk connects, or why not yet and
+ * the machine key to authorise there. Returns the height used. */
+static int draw_reverse(struct shell_render *r, const struct shell_state *st, int x, int y, int w,
+			int u)
+{
+	char buf[400];
+	int y0 = y;
+
+	if (!st->reverse.state[0]) {
+		return 0;
+	}
+	y += u / 4;
+	y += text(r, "THROUGH THE HELPDESK'S SERVER", x, y, w, u * 0.65, TEXT_BOLD, c_text_dim);
+	if (strcmp(st->reverse.state, "up") == 0) {
+		const char *host = strchr(st->reverse.bastion, '@');
+
+		snprintf(buf, sizeof(buf), "%.*s port %u",
+			 (int)strcspn(host ? host + 1 : st->reverse.bastion, ":"),
+			 host ? host + 1 : st->reverse.bastion, st->reverse.port);
+		return y - y0 +
+		       text(r, buf, x, y, w, u * 1.1, TEXT_MONO | TEXT_BOLD | TEXT_WRAP, c_ticket);
+	}
+	if (strcmp(st->reverse.state, "down") == 0) {
+		snprintf(buf, sizeof(buf), "Not connected to %s: %s Next try in %u s.",
+			 st->reverse.bastion, st->reverse.reason, st->reverse.retry_s);
+	} else {
+		snprintf(buf, sizeof(buf), "Connecting to %s…", st->reverse.bastion);
+	}
+	y += text(r, buf, x, y, w, u * 0.7, TEXT_WRAP, c_warn);
+	if (st->reverse.machine_key[0]) {
+		y += text(r, "This computer's key, for the helpdesk to authorise:", x, y, w,
+			  u * 0.65, 0, c_text_dim);
+		y += text(r, st->reverse.machine_key, x, y, w, u * 0.6, TEXT_MONO | TEXT_WRAP,
+			  c_text);
+	}
+	return y - y0;
+}
+
 /* The certificate: the SHA-1 thumbprint that mstsc shows, and the SHA-256 fingerprint that
  * xfreerdp pins (its ends, or in full after F). Returns the height used. */
 static int draw_certificate(struct shell_render *r, const struct shell_state *st, int x, int y,
@@ -667,6 +705,7 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 			y += text(r, "none yet: open the Network tool", x, y, left_w, u * 1.0, 0,
 				  c_warn);
 		}
+		y += draw_reverse(r, st, x, y, left_w, u);
 		if (qr_side && y < top + qr_side + u) {
 			y = top + qr_side + u;
 		}

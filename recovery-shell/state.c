@@ -586,21 +586,42 @@ static void set_info(struct shell_state *st, const struct shell_conninfo *info)
 	st->have_info = true;
 }
 
+/* Copies text that may quote what the network sent: printable ASCII only. */
+static void copy_printable(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+	for (char *p = dst; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e) {
+			*p = '?';
+		}
+	}
+}
+
 /* The HTTPS hand-off's last report (an event, or the state event of a late attach). */
 static void set_announce(struct shell_state *st, const struct shell_control_event *ev)
 {
 	if (!ev->announce_state[0]) {
 		return;
 	}
-	snprintf(st->announce_state, sizeof(st->announce_state), "%s", ev->announce_state);
-	/* curl's words may quote what the network sent: printable ASCII only */
-	snprintf(st->announce_reason, sizeof(st->announce_reason), "%s", ev->announce_reason);
-	for (char *p = st->announce_reason; *p; p++) {
-		if (*p < 0x20 || *p > 0x7e) {
-			*p = '?';
-		}
-	}
+	copy_printable(st->announce_state, sizeof(st->announce_state), ev->announce_state);
+	copy_printable(st->announce_reason, sizeof(st->announce_reason), ev->announce_reason);
 	st->announce_retry_s = ev->announce_retry_s;
+	st->damage |= SHELL_DAMAGE_MAIN;
+}
+
+/* The tunnel's last report (an event, or the state event of a late attach). */
+static void set_reverse(struct shell_state *st, const struct shell_control_event *ev)
+{
+	struct shell_reverse_info *rv = &st->reverse;
+
+	if (!ev->reverse.state[0]) {
+		return;
+	}
+	*rv = ev->reverse;
+	copy_printable(rv->state, sizeof(rv->state), ev->reverse.state);
+	copy_printable(rv->bastion, sizeof(rv->bastion), ev->reverse.bastion);
+	copy_printable(rv->reason, sizeof(rv->reason), ev->reverse.reason);
+	copy_printable(rv->machine_key, sizeof(rv->machine_key), ev->reverse.machine_key);
 	st->damage |= SHELL_DAMAGE_MAIN;
 }
 
@@ -612,6 +633,7 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 			set_info(st, &ev->info);
 		}
 		set_announce(st, ev);
+		set_reverse(st, ev);
 		st->view_only = ev->view_only;
 		st->failures = ev->failures;
 		if (ev->phase == SHELL_REMOTE_IN_USE) {
@@ -676,6 +698,9 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 		return;
 	case SHELL_CONTROL_ANNOUNCE:
 		set_announce(st, ev);
+		return;
+	case SHELL_CONTROL_REVERSE:
+		set_reverse(st, ev);
 		return;
 	case SHELL_CONTROL_VIEW_ONLY:
 		st->view_only = ev->view_only;

@@ -167,6 +167,8 @@ struct shell_state {
 	char announce_state[12];
 	char announce_reason[160];
 	unsigned announce_retry_s;
+	/* The tunnel through the helpdesk's bastion (lifeline.reverse=), printable ASCII only */
+	struct shell_reverse_info reverse;
 	/* F on the panel: the SHA-256 fingerprint in full instead of its ends */
 	bool full_fingerprint;
 	bool view_only;

@@ -33,6 +33,7 @@
 #include "rdp-clipboard.h"
 #include "rdp-subsystem.h"
 #include "rdp.h"
+#include "reverse.h"
 #include "session.h"
 
 #define MAX_ADDRESSES  32
@@ -51,6 +52,10 @@ struct app {
 	/* Its last report (announce_lock), also in the state event for a UI that attaches late */
 	pthread_mutex_t announce_lock;
 	struct json_object *announce_status;
+	/* The reverse connection (NULL without --reverse) and its last report (announce_lock) */
+	struct reverse *reverse;
+	struct json_object *reverse_status;
+	char *reverse_pubkey;
 	struct rdp_subsystem_config subsystem;
 	struct ticket_address addrs[MAX_ADDRESSES];
 	size_t n_addrs;
@@ -283,6 +288,41 @@ static void on_announce(void *userdata, enum announce_state state, long http_sta
 	json_object_put(ev);
 }
 
+/* From the reverse thread: the tunnel through the bastion, on the control socket. */
+static void on_reverse(void *userdata, enum reverse_state state, unsigned remote_port,
+		       const char *reason, uint64_t retry_in_ms)
+{
+	static const char *const names[] = { "connecting", "up", "down" };
+	struct app *app = userdata;
+	struct json_object *ev = json_object_new_object();
+
+	if (state == REVERSE_UP) {
+		log_info("reverse connection up: %s port %u leads here", app->opt.reverse,
+			 remote_port);
+	} else if (state == REVERSE_DOWN) {
+		log_warn("reverse connection to %s down: %s; next try in %llu s", app->opt.reverse,
+			 reason, (unsigned long long)(retry_in_ms / 1000));
+	}
+	if (!ev) {
+		return;
+	}
+	json_object_object_add(ev, "event", json_object_new_string("reverse"));
+	json_object_object_add(ev, "state", json_object_new_string(names[state]));
+	json_object_object_add(ev, "bastion", json_object_new_string(app->opt.reverse));
+	json_object_object_add(ev, "port", json_object_new_int((int)remote_port));
+	json_object_object_add(ev, "reason", reason ? json_object_new_string(reason) : NULL);
+	json_object_object_add(ev, "retry_in_ms", json_object_new_int64((int64_t)retry_in_ms));
+	json_object_object_add(ev, "machine_key",
+			       app->reverse_pubkey ? json_object_new_string(app->reverse_pubkey)
+						   : NULL);
+	pthread_mutex_lock(&app->announce_lock);
+	json_object_put(app->reverse_status);
+	app->reverse_status = json_object_get(ev);
+	pthread_mutex_unlock(&app->announce_lock);
+	control_broadcast(app->control, ev);
+	json_object_put(ev);
+}
+
 /* ---- the clipboard: "paste" and "copy" (docs/control-protocol.md) ---- */
 
 static void on_clipboard_attached(void *userdata, struct rdp_clipboard *clip, bool closing)
@@ -434,6 +474,17 @@ static uint64_t paste_tick(struct app *app)
 	return wait;
 }
 
+/* The last report of a helper thread, as a member of the state event. */
+static void add_status_copy(struct json_object *ev, const char *key, struct json_object *status)
+{
+	struct json_object *copy = NULL;
+
+	if (status && json_object_deep_copy(status, &copy, NULL) == 0) {
+		json_object_object_del(copy, "event");
+		json_object_object_add(ev, key, copy);
+	}
+}
+
 /* The state event, with the options in force (which boot options reached us). */
 static struct json_object *state_event(struct app *app)
 {
@@ -442,13 +493,8 @@ static struct json_object *state_event(struct app *app)
 	if (ev) {
 		json_object_object_add(ev, "options", server_options_to_json(&app->opt));
 		pthread_mutex_lock(&app->announce_lock);
-		if (app->announce_status) {
-			struct json_object *copy = NULL;
-
-			json_object_deep_copy(app->announce_status, &copy, NULL);
-			json_object_object_del(copy, "event");
-			json_object_object_add(ev, "announce", copy);
-		}
+		add_status_copy(ev, "announce", app->announce_status);
+		add_status_copy(ev, "reverse", app->reverse_status);
 		pthread_mutex_unlock(&app->announce_lock);
 	}
 	return ev;
@@ -678,6 +724,25 @@ static int setup(struct app *app)
 		log_error("%s", err);
 		return r;
 	}
+	/* The tunnel, once the port is known and the control socket can report on it. */
+	if (app->opt.reverse) {
+		r = reverse_start(&(struct reverse_config){ .target = app->opt.reverse,
+							    .host_key = app->opt.reverse_host_key,
+							    .identity = app->opt.reverse_key,
+							    .state_dir = app->opt.state_dir,
+							    .local_port = app->port },
+				  on_reverse, app, &app->reverse, &app->reverse_pubkey, err,
+				  sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			app->usage_error = r == -EINVAL;
+			return r;
+		}
+		if (app->reverse_pubkey) {
+			log_info("reverse connection: authorise this machine's key on %s: %s",
+				 app->opt.reverse, app->reverse_pubkey);
+		}
+	}
 	/* Posting starts once the control socket can tell the console how it goes. */
 	if (app->announce) {
 		r = announce_run(app->announce);
@@ -696,6 +761,9 @@ static void teardown(struct app *app)
 {
 	announce_stop(app->announce);
 	json_object_put(app->announce_status);
+	reverse_stop(app->reverse);
+	json_object_put(app->reverse_status);
+	free(app->reverse_pubkey);
 	rdp_server_stop(app->rdp);
 	control_destroy(app->control);
 	input_destroy(app->input);

@@ -39,6 +39,9 @@ enum {
 	OPT_ANNOUNCE_URL,
 	OPT_ANNOUNCE_PIN,
 	OPT_ANNOUNCE_CA,
+	OPT_REVERSE,
+	OPT_REVERSE_HOST_KEY,
+	OPT_REVERSE_KEY,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +69,9 @@ static const struct option long_options[] = {
 	{ "announce-url", required_argument, NULL, OPT_ANNOUNCE_URL },
 	{ "announce-pin", required_argument, NULL, OPT_ANNOUNCE_PIN },
 	{ "announce-ca", required_argument, NULL, OPT_ANNOUNCE_CA },
+	{ "reverse", required_argument, NULL, OPT_REVERSE },
+	{ "reverse-host-key", required_argument, NULL, OPT_REVERSE_HOST_KEY },
+	{ "reverse-key", required_argument, NULL, OPT_REVERSE_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -79,7 +85,8 @@ const char *const server_boot_options[] = {
 	/* clang-format off */
 	"bind", "port-range", "security", "expire", "max-failures", "failure-delay",
 	"handshake-timeout", "view-only", "capture", "injector", "max-fps", "idle-fps", "gfx",
-	"max-paste", "config", "announce-url", "announce-pin", "announce-ca", NULL,
+	"max-paste", "config", "announce-url", "announce-pin", "announce-ca", "reverse",
+	"reverse-host-key", "reverse-key", NULL,
 	/* clang-format on */
 };
 
@@ -114,6 +121,9 @@ void server_options_finish(struct server_options *o)
 	free(o->announce_url);
 	free(o->announce_pin);
 	free(o->announce_ca);
+	free(o->reverse);
+	free(o->reverse_host_key);
+	free(o->reverse_key);
 	free(o->kernel_cmdline_path);
 	free(o->from_kernel_cmdline);
 	*o = (struct server_options){ 0 };
@@ -326,6 +336,24 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 			break;
 		}
 		return set_string(&o->announce_ca, value);
+	case OPT_REVERSE:
+		if (!strchr(value, '@') || value[0] == '-') {
+			why = "expects user@host[:port]";
+			break;
+		}
+		return set_string(&o->reverse, value);
+	case OPT_REVERSE_HOST_KEY:
+		if (!*value) {
+			why = "expects the bastion's host key, TYPE BASE64 or TYPE:BASE64";
+			break;
+		}
+		return set_string(&o->reverse_host_key, value);
+	case OPT_REVERSE_KEY:
+		if (value[0] != '/') {
+			why = "must be an absolute path";
+			break;
+		}
+		return set_string(&o->reverse_key, value);
 	case OPT_INFO_FORMAT:
 		if (strcmp(value, "text") == 0) {
 			o->info_json = false;
@@ -573,6 +601,8 @@ struct json_object *server_options_to_json(const struct server_options *o)
 			       o->config_path ? json_object_new_string(o->config_path) : NULL);
 	/* the endpoint, not the URL (a token in it is a secret) */
 	json_object_object_add(j, "announce", json_object_new_boolean(o->announce_url != NULL));
+	json_object_object_add(j, "reverse",
+			       o->reverse ? json_object_new_string(o->reverse) : NULL);
 	for (const char *p = o->from_kernel_cmdline; p && *p;) {
 		size_t n = strcspn(p, ",");
 
@@ -819,6 +849,15 @@ void server_options_print_help(const char *argv0)
 	       "      --announce-ca=FILE        PEM CA certificates the endpoint's certificate\n"
 	       "                                must chain to (with the host name checked);\n"
 	       "                                one of the two is required with --announce-url\n"
+	       "      --reverse=USER@HOST[:PORT]\n"
+	       "                                also offer the session through the helpdesk's\n"
+	       "                                OpenSSH server: ssh -N -R 0:127.0.0.1:PORT, the\n"
+	       "                                bastion picks the port; reconnects with backoff\n"
+	       "      --reverse-host-key=\"TYPE BASE64\"\n"
+	       "                                the bastion's host key (required; TYPE:BASE64\n"
+	       "                                on the kernel command line)\n"
+	       "      --reverse-key=FILE        a private key baked into the image (default: a\n"
+	       "                                key made at start, shown to authorise it)\n"
 	       "      --kernel-cmdline[=FILE]   take boot options from the kernel command line\n"
 	       "                                (default /proc/cmdline; see below)\n"
 	       "  -h, --help                    show this help and exit\n"
@@ -828,8 +867,9 @@ void server_options_print_help(const char *argv0)
 	       "line sets the long option NAME, for these NAMEs only:\n"
 	       "  bind, port-range, security, expire, max-failures, failure-delay,\n"
 	       "  handshake-timeout, view-only, capture, injector, max-fps, idle-fps, gfx,\n"
-	       "  max-paste, announce-url, announce-pin, announce-ca, config (the config\n"
-	       "  file, when no -c is given)\n"
+	       "  max-paste, announce-url, announce-pin, announce-ca, reverse,\n"
+	       "  reverse-host-key, reverse-key, config (the config file, when no -c is\n"
+	       "  given)\n"
 	       "e.g. lifeline.port-range=50000-50100 lifeline.expire=2h. The config file comes\n"
 	       "first, then the boot options, then the command line: each wins over the one\n"
 	       "before. A bad boot option is an error (exit 2). The console starts the server\n"

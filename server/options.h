@@ -31,6 +31,8 @@ struct server_options {
 	unsigned max_paste; /* bytes of clipboard text either way */
 	/* the HTTPS hand-off (announce.h): endpoint, pinned key, CA file; NULL when not set */
 	char *announce_url, *announce_pin, *announce_ca;
+	/* the reverse connection (reverse.h): user@bastion[:port], its host key, a baked key */
+	char *reverse, *reverse_host_key, *reverse_key;
 	/* --kernel-cmdline: read lifeline.NAME=VALUE boot options from this file (NULL: not) */
 	char *kernel_cmdline_path;
 	/* the boot options that were taken from it, "port-range,expire" (NULL: none) */

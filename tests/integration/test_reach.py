@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import ssl
 import subprocess
 import threading
@@ -244,15 +245,16 @@ def announce_wrong_pin(h):
     check('pinned' in reason or 'public key' in reason, f'the reason does not name the pin: {first}')
     check(first.get('attempts') == 1 and first.get('retry_in_ms') == 2000,
           f'first retry not in 2 s: {first}')
+    second = announce_status(srv, lambda a: a.get('state') == 'failed' and a.get('attempts') >= 2)
+    waited = time.monotonic() - t1
+    check(second.get('attempts') == 2 and second.get('retry_in_ms') == 4000,
+          f'the delay did not grow: {second}')
+    check(1.0 < waited < 6, f'second try after {waited:.1f} s, not about 2 s')
     # Remote Connection is not held up: the helpdesk connects while the post keeps failing
     c = h.client(d, srv, codec='lossless')
     c.wait_window()
     c.wait_pattern_exact()
     srv.ctl.event('connected', 10)
-    second = announce_status(srv, lambda a: a.get('state') == 'failed' and a.get('attempts') == 2)
-    waited = time.monotonic() - t1
-    check(second.get('retry_in_ms') == 4000, f'the delay did not grow: {second}')
-    check(1.0 < waited < 6, f'second try after {waited:.1f} s, not about 2 s')
     check(not ep.posts, f'something was posted despite the wrong pin: {ep.posts}')
     h.log(f'second try {waited:.1f} s later, refused again; nothing posted')
 
@@ -326,6 +328,175 @@ def handoff_usb(h):
           f'no server: {r.returncode} {r.stderr}')
 
 
+class Bastion:
+    """The helpdesk's OpenSSH server, started by the test: its own config and host key,
+    loopback only, keys only, remote forwards only (GatewayPorts no: the forwarded port listens
+    on the bastion's loopback)."""
+
+    def __init__(self, h, port=None):
+        self.h = h
+        self.dir = os.path.join(h.tmp, 'bastion')
+        os.makedirs(self.dir, exist_ok=True)
+        self.host_key = os.path.join(self.dir, 'ssh_host_ed25519_key')
+        if not os.path.exists(self.host_key):
+            subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', self.host_key],
+                           check=True, timeout=30)
+        self.authorized = os.path.join(self.dir, 'authorized_keys')
+        open(self.authorized, 'a').close()
+        self.port = port or harness.free_port()
+        self.config = os.path.join(self.dir, 'sshd_config')
+        with open(self.config, 'w') as f:
+            f.write(f"""Port {self.port}
+ListenAddress 127.0.0.1
+HostKey {self.host_key}
+PidFile {self.dir}/sshd.pid
+AuthorizedKeysFile {self.authorized}
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+AllowTcpForwarding remote
+GatewayPorts no
+PermitTTY no
+X11Forwarding no
+AllowAgentForwarding no
+PermitTunnel no
+ClientAliveInterval 10
+""")
+        os.makedirs('/run/sshd', mode=0o755, exist_ok=True)  # sshd's privilege separation
+        self.proc = h.spawn('sshd', ['/usr/sbin/sshd', '-D', '-e', '-f', self.config])
+        harness.wait_until(self._listening, 10, 'sshd to listen')
+        h.log(f'bastion sshd on 127.0.0.1:{self.port}')
+
+    def _listening(self):
+        check(self.proc.alive(), f'sshd exited: {self.proc.output()}')
+        try:
+            socket.create_connection(('127.0.0.1', self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def public_host_key(self):
+        with open(self.host_key + '.pub') as f:
+            return ' '.join(f.read().split()[:2])
+
+    def authorise(self, key):
+        # what the README tells the helpdesk to write: the key may only listen, on loopback
+        with open(self.authorized, 'w') as f:
+            f.write(f'restrict,port-forwarding,permitlisten="localhost:*" {key}\n')
+
+    def drop_connections(self):
+        """Ends the per-connection processes of this sshd (its children), as a broken link
+        would; the listener stays."""
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f'/proc/{pid}/stat') as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == self.proc.pid:
+                os.kill(int(pid), signal.SIGKILL)
+
+    def stop(self):
+        if self.proc.alive():
+            self.drop_connections()
+        self.proc.stop()
+
+
+def reverse_status(srv, pred, timeout=20):
+    found = {}
+
+    def probe():
+        rv = srv.ctl.status().get('reverse') or {}
+        found['last'] = rv
+        return rv if pred(rv) else None
+    try:
+        return harness.wait_until(probe, timeout, 'the reverse status', interval=0.2)
+    except harness.Failure:
+        raise harness.Failure(f'reverse status stayed {found.get("last")}')
+
+
+def reverse_ssh(h):
+    """The server dials out to the bastion (ssh -N -R 0:...), pinning its host key; until the
+    helpdesk authorises the machine key shown it is refused and retries; then the bastion-side
+    port leads a real xfreerdp in with the ticket, to a server that listens on loopback only on
+    another port. When the bastion restarts the tunnel comes back."""
+    h.require_tools('sshd', 'ssh', 'ssh-keygen')
+    if not os.path.exists('/usr/sbin/sshd'):
+        raise harness.Skip('no /usr/sbin/sshd (openssh-server)')
+    if os.geteuid() != 0:
+        raise harness.Skip('sshd needs root here')
+    bastion = Bastion(h)
+    d = h.xvfb()
+    srv = h.server(capture=STATIC, bind='127.0.0.1', extra=[
+        f'--reverse=root@127.0.0.1:{bastion.port}',
+        f'--reverse-host-key={bastion.public_host_key()}'])
+    down = reverse_status(srv, lambda r: r.get('state') == 'down')
+    h.log(f'before the key is authorised: {down}')
+    check('denied' in (down.get('reason') or '').lower(), f'not refused as expected: {down}')
+    key = down.get('machine_key') or ''
+    check(key.startswith('ssh-ed25519 '), f'no machine key shown: {down}')
+    t0 = time.monotonic()
+    bastion.authorise(key)
+    up = reverse_status(srv, lambda r: r.get('state') == 'up' and r.get('port'))
+    port = up['port']
+    h.log(f'tunnel up {time.monotonic() - t0:.1f} s after the key was authorised: bastion port '
+          f'{port} (the server itself listens on 127.0.0.1:{srv.port})')
+    check(port != srv.port, 'the bastion port is the server port')
+    argv = ['xfreerdp', f'/v:127.0.0.1:{port}', '/u:helpdesk', f'/p:{srv.ticket}',
+            f'/cert:deny,fingerprint:sha256:{srv.fingerprint}', '/sec:nla', '-gfx', '/bpp:32']
+    c = h.client(d, srv, argv=argv)
+    c.wait_window()
+    c.wait_pattern_exact()
+    ev = srv.ctl.event('connected', 10)
+    h.log(f'xfreerdp in through the bastion: {ev.get("peer")}')
+    c.stop()
+    srv.ctl.event('disconnected', 10)
+    # a wrong ticket through the tunnel is refused like any other
+    bad = h.client(d, srv, argv=[a if not a.startswith('/p:') else '/p:000-000-000' for a in argv],
+                   name='xfreerdp-wrong-ticket')
+    check(bad.wait_exit(30) != 0, 'a wrong ticket got in through the bastion')
+    # the link drops (the bastion's side of the connection dies): the tunnel comes back
+    t1 = time.monotonic()
+    bastion.drop_connections()
+    reverse_status(srv, lambda r: r.get('state') == 'down')
+    again = reverse_status(srv, lambda r: r.get('state') == 'up', timeout=30)
+    h.log(f'tunnel back {time.monotonic() - t1:.1f} s after the link dropped: port '
+          f'{again["port"]}')
+    c = h.client(d, srv, argv=[a if not a.startswith('/v:') else f'/v:127.0.0.1:{again["port"]}'
+                               for a in argv], name='xfreerdp-after-reconnect')
+    c.wait_window()
+    c.wait_pattern_exact()
+    h.log('xfreerdp in again through the new tunnel')
+
+
+def reverse_wrong_host_key(h):
+    """A bastion whose host key is not the pinned one is never trusted: ssh refuses it (no key
+    is offered to it), the console is told why, and it is retried."""
+    h.require_tools('ssh', 'ssh-keygen')
+    if not os.path.exists('/usr/sbin/sshd') or os.geteuid() != 0:
+        raise harness.Skip('needs /usr/sbin/sshd and root')
+    bastion = Bastion(h)
+    other = os.path.join(h.tmp, 'other_key')
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', other], check=True,
+                   timeout=30)
+    with open(other + '.pub') as f:
+        wrong = ' '.join(f.read().split()[:2])
+    srv = h.server(capture=STATIC, extra=[f'--reverse=root@127.0.0.1:{bastion.port}',
+                                          f'--reverse-host-key={wrong.replace(" ", ":")}'])
+    down = reverse_status(srv, lambda r: r.get('state') == 'down')
+    bastion.authorise(down.get('machine_key'))
+    down = reverse_status(srv, lambda r: r.get('state') == 'down' and
+                          r.get('retry_in_ms', 0) >= 4000, timeout=30)
+    h.log(f'impostor bastion: {down}')
+    check('host key verification failed' in (down.get('reason') or '').lower(),
+          f'not refused for its host key: {down}')
+
+
 def run(main):
     """harness.run, plus the servers the shell starts (not the harness's own processes)."""
     def wrapped(h):
@@ -339,7 +510,8 @@ def run(main):
 
 
 SCENARIOS = {'qr-connects': qr_connects, 'announce-post': announce_post,
-             'announce-wrong-pin': announce_wrong_pin, 'handoff-usb': handoff_usb}
+             'announce-wrong-pin': announce_wrong_pin, 'handoff-usb': handoff_usb,
+             'reverse-ssh': reverse_ssh, 'reverse-wrong-host-key': reverse_wrong_host_key}
 
 if __name__ == '__main__':
     import sys

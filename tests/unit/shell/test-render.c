@@ -350,6 +350,34 @@ START_TEST(ref_remote_announce_failed)
 }
 END_TEST
 
+/* The tunnel through the bastion: down with the machine key to authorise, then up with the
+ * bastion-side port. */
+START_TEST(ref_remote_reverse)
+{
+	struct scene s;
+	struct shell_rect r[16];
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	ctl(&s.st, "{\"event\":\"reverse\",\"state\":\"down\",\"bastion\":"
+		   "\"lifeline@bastion.example.org\",\"port\":0,\"reason\":\"lifeline@bastion."
+		   "example.org: Permission denied (publickey).\",\"retry_in_ms\":4000,"
+		   "\"machine_key\":\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL6MxZga4h6TARsGa6cxSHG"
+		   "A9DuTBUnC9RTUMu0P99yP lifeline-recovery\"}");
+	ck_assert_str_eq(s.st.reverse.state, "down");
+	ck_assert_uint_eq(s.st.reverse.retry_s, 4);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-reverse-down-1024x768");
+	ctl(&s.st, "{\"event\":\"reverse\",\"state\":\"up\",\"bastion\":"
+		   "\"lifeline@bastion.example.org:2222\",\"port\":40123,\"reason\":null,"
+		   "\"retry_in_ms\":0}");
+	ck_assert_uint_eq(s.st.reverse.port, 40123);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-reverse-up-1024x768");
+	scene_fini(&s);
+}
+END_TEST
+
 /* The share of pixels that differ between two frames in a rectangle. */
 static double differ_share(const uint8_t *a, const uint8_t *b, size_t stride, struct shell_rect rc)
 {
@@ -477,6 +505,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, ref_remote_full_fingerprint);
 	tcase_add_test(tc, qr_follows_ticket);
 	tcase_add_test(tc, ref_remote_announce_failed);
+	tcase_add_test(tc, ref_remote_reverse);
 	tcase_add_test(tc, qr_text);
 	tcase_add_test(tc, unknown_display_is_an_error);
 	tcase_add_test(tc, ticket_and_fingerprint_forms);

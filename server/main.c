@@ -835,6 +835,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rdp_log_init();
+	if (app.opt.kernel_cmdline_path) {
+		log_info("boot options from %s: %s", app.opt.kernel_cmdline_path,
+			 app.opt.from_kernel_cmdline ? app.opt.from_kernel_cmdline : "none");
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* MD4 (the NT hash) lives in OpenSSL 3's legacy provider, which this loads. */
 	winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);

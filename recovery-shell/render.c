@@ -330,7 +330,8 @@ void shell_render_group_thumbprint(const char *hex, char *out, size_t size)
 	out[o] = '\0';
 }
 
-int shell_render_qr_text(const struct shell_conninfo *ci, char *out, size_t size)
+int shell_render_qr_text(const struct shell_conninfo *ci, const struct shell_reverse_info *rv,
+			 char *out, size_t size)
 {
 	size_t o;
 	int n;
@@ -347,6 +348,18 @@ int shell_render_qr_text(const struct shell_conninfo *ci, char *out, size_t size
 	for (size_t i = 1; i < ci->n_addresses; i++) {
 		n = snprintf(out + o, size - o, "%s%s", i == 1 ? "\n# other addresses: " : " ",
 			     ci->addresses[i]);
+		if (n < 0 || (size_t)n >= size - o) {
+			explicit_bzero(out, size);
+			return -ENOSPC;
+		}
+		o += (size_t)n;
+	}
+	if (rv && strcmp(rv->state, "up") == 0 && rv->port) {
+		const char *host = strchr(rv->bastion, '@');
+
+		host = host ? host + 1 : rv->bastion;
+		n = snprintf(out + o, size - o, "\n# through the helpdesk's server: %.*s port %u",
+			     (int)strcspn(host, ":"), host, rv->port);
 		if (n < 0 || (size_t)n >= size - o) {
 			explicit_bzero(out, size);
 			return -ENOSPC;
@@ -664,7 +677,7 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 		/* While waiting, the QR code on the right: the helpdesk scans a photo of the
 		 * screen instead of taking dictation. */
 		if (st->phase == SHELL_REMOTE_WAITING &&
-		    shell_render_qr_text(&st->info, qr_text, sizeof(qr_text)) > 0) {
+		    shell_render_qr_text(&st->info, &st->reverse, qr_text, sizeof(qr_text)) > 0) {
 			int size = w * 2 / 5 < u * 15 ? w * 2 / 5 : u * 15;
 
 			qr_side = draw_qr(r, qr_text, x + w - size, y, size);

@@ -444,17 +444,26 @@ START_TEST(qr_text)
 	struct shell_control_event ev = test_event(INFO_EVENT);
 	char buf[640];
 
-	ck_assert_int_gt(shell_render_qr_text(&ev.info, buf, sizeof(buf)), 0);
+	ck_assert_int_gt(shell_render_qr_text(&ev.info, NULL, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, INFO_XFREERDP "\n# other addresses: fd00::20");
 	/* too small: nothing half-written */
-	ck_assert_int_eq(shell_render_qr_text(&ev.info, buf, 100), -ENOSPC);
-	ck_assert_int_eq(shell_render_qr_text(&ev.info, buf, sizeof(INFO_XFREERDP) + 5), -ENOSPC);
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, 100), -ENOSPC);
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, sizeof(INFO_XFREERDP) + 5),
+			 -ENOSPC);
 	ck_assert_str_eq(buf, "");
 	ev.info.n_addresses = 1;
-	ck_assert_int_eq(shell_render_qr_text(&ev.info, buf, sizeof(buf)),
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, sizeof(buf)),
 			 (int)strlen(INFO_XFREERDP));
+	/* the tunnel up: where the helpdesk finds it, on a line of its own */
+	struct shell_reverse_info rv = { .state = "up",
+					 .bastion = "lifeline@bastion.example:2222",
+					 .port = 40123 };
+
+	ck_assert_int_gt(shell_render_qr_text(&ev.info, &rv, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, INFO_XFREERDP "\n# through the helpdesk's server: bastion.example "
+					    "port 40123");
 	ev.info.xfreerdp[0] = '\0';
-	ck_assert_int_eq(shell_render_qr_text(&ev.info, buf, sizeof(buf)), -ENODATA);
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, sizeof(buf)), -ENODATA);
 	shell_control_event_clear(&ev);
 }
 END_TEST

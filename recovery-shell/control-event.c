@@ -22,6 +22,8 @@ static const struct {
 	{ "view-only", SHELL_CONTROL_VIEW_ONLY },
 	{ "text", SHELL_CONTROL_TEXT },
 	{ "clipboard", SHELL_CONTROL_CLIPBOARD },
+	{ "announce", SHELL_CONTROL_ANNOUNCE },
+	{ "reverse", SHELL_CONTROL_REVERSE },
 };
 
 int shell_remote_phase_from_string(const char *s, enum shell_remote_phase *ret)
@@ -50,6 +52,19 @@ static void copy_str(struct json_object *o, const char *key, char *dst, size_t s
 
 	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)) {
 		snprintf(dst, size, "%s", json_object_get_string(v));
+	}
+}
+
+/* A string field that must fit whole (a command cut short would be wrong): else empty. */
+static void copy_whole(struct json_object *o, const char *key, char *dst, size_t size)
+{
+	struct json_object *v;
+
+	dst[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) &&
+	    (size_t)json_object_get_string_len(v) < size &&
+	    strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v)) {
+		memcpy(dst, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
 	}
 }
 
@@ -113,6 +128,8 @@ static void parse_info(struct json_object *o, struct shell_control_event *ev)
 	ci->port = (unsigned)get_int(info, "port", 0);
 	copy_str(info, "sha256_fingerprint", ci->sha256_fingerprint,
 		 sizeof(ci->sha256_fingerprint));
+	copy_whole(info, "sha1_thumbprint", ci->sha1_thumbprint, sizeof(ci->sha1_thumbprint));
+	copy_whole(info, "xfreerdp", ci->xfreerdp, sizeof(ci->xfreerdp));
 	copy_str(info, "security", ci->security, sizeof(ci->security));
 	copy_str(info, "user", ci->user, sizeof(ci->user));
 	copy_str(info, "hostname", ci->hostname, sizeof(ci->hostname));
@@ -187,6 +204,37 @@ int shell_control_parse(const char *line, size_t len, struct shell_control_event
 	ev.view_only = get_bool(o, "view_only", get_bool(o, "enabled", false));
 	copy_str(o, "keyboard_layout", ev.keyboard_layout, sizeof(ev.keyboard_layout));
 	copy_str(o, "keyboard_variant", ev.keyboard_variant, sizeof(ev.keyboard_variant));
+	if (ev.kind == SHELL_CONTROL_ANNOUNCE || ev.kind == SHELL_CONTROL_STATE) {
+		struct json_object *an = o;
+
+		if (ev.kind == SHELL_CONTROL_ANNOUNCE ||
+		    (json_object_object_get_ex(o, "announce", &an) &&
+		     json_object_is_type(an, json_type_object))) {
+			int ms;
+
+			copy_str(an, "state", ev.announce_state, sizeof(ev.announce_state));
+			copy_str(an, "reason", ev.announce_reason, sizeof(ev.announce_reason));
+			ms = get_int(an, "retry_in_ms", 0);
+
+			ev.announce_retry_s = ms > 0 ? (unsigned)ms / 1000 : 0;
+		}
+	}
+	if (ev.kind == SHELL_CONTROL_REVERSE || ev.kind == SHELL_CONTROL_STATE) {
+		struct json_object *rv = o;
+
+		if (ev.kind == SHELL_CONTROL_REVERSE ||
+		    (json_object_object_get_ex(o, "reverse", &rv) &&
+		     json_object_is_type(rv, json_type_object))) {
+			int port = get_int(rv, "port", 0), ms = get_int(rv, "retry_in_ms", 0);
+
+			copy_str(rv, "state", ev.reverse.state, sizeof(ev.reverse.state));
+			copy_str(rv, "bastion", ev.reverse.bastion, sizeof(ev.reverse.bastion));
+			copy_str(rv, "reason", ev.reverse.reason, sizeof(ev.reverse.reason));
+			copy_whole(rv, "machine_key", ev.reverse.machine_key, sizeof(ev.reverse.machine_key));
+			ev.reverse.port = port > 0 && port < 65536 ? (unsigned)port : 0;
+			ev.reverse.retry_s = ms > 0 ? (unsigned)ms / 1000 : 0;
+		}
+	}
 	r = dup_text(o, "text", &ev.text, &ev.text_len);
 	if (r == 0 && ev.kind == SHELL_CONTROL_TEXT && !ev.text) {
 		r = -EINVAL;
@@ -247,6 +295,7 @@ void shell_control_event_clear(struct shell_control_event *ev)
 void shell_conninfo_wipe(struct shell_conninfo *info)
 {
 	explicit_bzero(info->ticket, sizeof(info->ticket));
+	explicit_bzero(info->xfreerdp, sizeof(info->xfreerdp));
 }
 
 int shell_control_format_copy(const char *text, size_t len, char **ret, size_t *ret_len)

@@ -37,9 +37,28 @@ struct shell_conninfo {
 	char addresses[SHELL_MAX_ADDRESSES][64];
 	size_t n_addresses;
 	char sha256_fingerprint[128];
+	char sha1_thumbprint[48]; /* lowercase hex, as mstsc shows it */
+	/* The server's xfreerdp command line for the best address (it holds the ticket); empty
+	 * when absent or longer than this. */
+	char xfreerdp[512];
 	char security[8];
 	char user[32];
 	char hostname[64];
+};
+
+/* The tunnel through the helpdesk's bastion (lifeline.reverse=), as the server reports it. */
+struct shell_reverse_info {
+	/* "connecting", "up" or "down"; "" when not told */
+	char state[12];
+	/* user@host[:port] */
+	char bastion[128];
+	/* the bastion-side port that leads here (up) */
+	unsigned port;
+	/* why it is down, and when the next try is */
+	char reason[160];
+	unsigned retry_s;
+	/* this machine's public key, for the helpdesk to authorise on the bastion */
+	char machine_key[200];
 };
 
 enum shell_control_kind {
@@ -63,6 +82,10 @@ enum shell_control_kind {
 	SHELL_CONTROL_LOST,
 	/* Not from the wire: the server could not be started or reached. */
 	SHELL_CONTROL_START_FAILED,
+	/* How the HTTPS hand-off of the connection info went (announce_*). */
+	SHELL_CONTROL_ANNOUNCE,
+	/* The tunnel through the helpdesk's bastion (reverse_*). */
+	SHELL_CONTROL_REVERSE,
 	/* A well-formed line this shell does not know; ignored. */
 	SHELL_CONTROL_UNKNOWN,
 };
@@ -93,6 +116,13 @@ struct shell_control_event {
 	 * by shell_control_event_clear(); NULL when absent. */
 	char *text;
 	size_t text_len;
+	/* ANNOUNCE, STATE (when the server posts the info): "posting", "sent" or "failed" ("" when
+	 * not told), curl's reason for a failure, and when the next try is. */
+	char announce_state[12];
+	char announce_reason[160];
+	unsigned announce_retry_s;
+	/* REVERSE, STATE (with --reverse): the tunnel through the bastion. */
+	struct shell_reverse_info reverse;
 };
 
 enum shell_command {

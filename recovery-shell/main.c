@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/input-event-codes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -86,7 +87,8 @@ struct options {
 	const char *keymap;
 	const char *cmdline_path;
 	const char *socket_path;
-	const char *server_argv[MAX_SERVER_ARGS + 2];
+	const char *server_argv[MAX_SERVER_ARGS + 3];
+	char kernel_cmdline_arg[PATH_MAX + 20];
 	size_t n_server_args;
 	const char *server_log;
 	const char *tools_dir;
@@ -495,6 +497,9 @@ static void remote_event(void *data, struct shell_control_event *ev)
 	}
 	if (ev->kind == SHELL_CONTROL_AUTH_FAILED) {
 		announce(a, "auth-failed peer=%s failures=%d", ev->peer, ev->failures);
+	} else if (ev->kind == SHELL_CONTROL_ANNOUNCE) {
+		announce(a, "handoff-post %s retry=%u reason=%s", a->st.announce_state,
+			 a->st.announce_retry_s, a->st.announce_reason);
 	}
 	announce_remote(a);
 	/* Remote Connection at boot: whoever is at the screen must see the ticket first. */
@@ -1201,9 +1206,11 @@ static void usage(FILE *f)
 		"                         (default /run/lifeline/control.sock)\n"
 		"  --server=PATH          the server program (default " LIFELINE_SERVER_PATH ")\n"
 		"  --server-arg=ARG       an argument for the server (repeat; replaces the "
-		"defaults\n"
-		"                         --state-dir=/run/lifeline --capture=auto "
-		"--injector=uinput)\n"
+		"default\n"
+		"                         --state-dir=/run/lifeline). The server always gets\n"
+		"                         --kernel-cmdline=FILE too (/proc/cmdline or --cmdline):\n"
+		"                         the lifeline.* boot options reach it (lifeline-server\n"
+		"                         --help lists them); --server-arg values win over them\n"
 		"  --server-log=FILE      the started server's output (default "
 		"/run/lifeline-server.log)\n"
 		"  --tools-dir=DIR        where the tool programs are (default " LIFELINE_TOOLS_DIR
@@ -1419,10 +1426,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	o->server_argv[o->n_server_args++] = server;
+	/*
+	 * The boot options (lifeline.port-range= and the rest) reach the server however Remote
+	 * Connection starts: it reads them from the same kernel command line as we do. Our own
+	 * arguments win over them, so the default ones are only those the boot line may not set.
+	 */
+	snprintf(o->kernel_cmdline_arg, sizeof(o->kernel_cmdline_arg), "--kernel-cmdline=%s",
+		 o->cmdline_path ? o->cmdline_path : "/proc/cmdline");
+	o->server_argv[o->n_server_args++] = o->kernel_cmdline_arg;
 	if (n_extra == 0) {
 		o->server_argv[o->n_server_args++] = "--state-dir=/run/lifeline";
-		o->server_argv[o->n_server_args++] = "--capture=auto";
-		o->server_argv[o->n_server_args++] = "--injector=uinput";
 	}
 	for (size_t i = 0; i < n_extra; i++) {
 		o->server_argv[o->n_server_args++] = extra[i];

@@ -3,11 +3,13 @@
 #include <cairo.h>
 #include <errno.h>
 #include <pango/pangocairo.h>
+#include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "control-event.h"
 #include "term.h"
 
 #define UI_FONT   "DejaVu Sans"
@@ -57,7 +59,22 @@ struct shell_render {
 	bool ptr_drawn;
 	struct shell_rect ptr_rect;
 	uint32_t ptr_saved[POINTER_MAX * POINTER_MAX];
+
+	/* The QR code drawn last, and its text (it holds the ticket: wiped when replaced) */
+	QRcode *qr;
+	char qr_text[640];
 };
+
+/* Forgets the QR code drawn last: it and its text hold the ticket. */
+static void qr_drop(struct shell_render *r)
+{
+	if (r->qr) {
+		explicit_bzero(r->qr->data, (size_t)r->qr->width * (size_t)r->qr->width);
+		QRcode_free(r->qr);
+		r->qr = NULL;
+	}
+	explicit_bzero(r->qr_text, sizeof(r->qr_text));
+}
 
 int shell_render_create(int width, int height, struct shell_render **ret)
 {
@@ -103,6 +120,7 @@ void shell_render_destroy(struct shell_render *r)
 	if (!r) {
 		return;
 	}
+	qr_drop(r);
 	if (r->layout) {
 		g_object_unref(r->layout);
 	}
@@ -296,6 +314,61 @@ void shell_render_short_fingerprint(const char *fp, char *out, size_t size)
 	snprintf(out, size, "%.11s … %s", fp, fp + len - 11);
 }
 
+void shell_render_group_thumbprint(const char *hex, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (size == 0) {
+		return;
+	}
+	for (size_t i = 0; hex[i] && o + 2 < size; i++) {
+		if (i && i % 8 == 0) {
+			out[o++] = ' ';
+		}
+		out[o++] = hex[i];
+	}
+	out[o] = '\0';
+}
+
+int shell_render_qr_text(const struct shell_conninfo *ci, const struct shell_reverse_info *rv,
+			 char *out, size_t size)
+{
+	size_t o;
+	int n;
+
+	if (!ci->xfreerdp[0]) {
+		return -ENODATA;
+	}
+	n = snprintf(out, size, "%s", ci->xfreerdp);
+	if (n < 0 || (size_t)n >= size) {
+		return -ENOSPC;
+	}
+	o = (size_t)n;
+	/* the server's command names the first address; the others, for a helpdesk elsewhere */
+	for (size_t i = 1; i < ci->n_addresses; i++) {
+		n = snprintf(out + o, size - o, "%s%s", i == 1 ? "\n# other addresses: " : " ",
+			     ci->addresses[i]);
+		if (n < 0 || (size_t)n >= size - o) {
+			explicit_bzero(out, size);
+			return -ENOSPC;
+		}
+		o += (size_t)n;
+	}
+	if (rv && strcmp(rv->state, "up") == 0 && rv->port) {
+		const char *host = strchr(rv->bastion, '@');
+
+		host = host ? host + 1 : rv->bastion;
+		n = snprintf(out + o, size - o, "\n# through the helpdesk's server: %.*s port %u",
+			     (int)strcspn(host, ":"), host, rv->port);
+		if (n < 0 || (size_t)n >= size - o) {
+			explicit_bzero(out, size);
+			return -ENOSPC;
+		}
+		o += (size_t)n;
+	}
+	return (int)o;
+}
+
 /* ---- regions ---- */
 
 static void draw_header(struct shell_render *r, const struct shell_state *st,
@@ -426,6 +499,112 @@ static int draw_kv(struct shell_render *r, const char *label, const char *value,
 	return h + text(r, value, x, y + h, w, px, flags, c);
 }
 
+/* The QR code of `payload` (encoded once per new text) in a square of at most `size` pixels
+ * at x, y, quiet zone included; whole pixels per module. Returns the side drawn, 0 if none. */
+static int draw_qr(struct shell_render *r, const char *payload, int x, int y, int size)
+{
+	int px, side;
+
+	if (!r->qr || strcmp(payload, r->qr_text) != 0) {
+		qr_drop(r);
+		/* M: a photo of a screen has glare and moiré; 8-bit: the text as it is */
+		r->qr = QRcode_encodeString8bit(payload, 0, QR_ECLEVEL_M);
+		if (!r->qr) {
+			return 0;
+		}
+		snprintf(r->qr_text, sizeof(r->qr_text), "%s", payload);
+	}
+	/* four modules of quiet zone on each side, as the standard asks */
+	px = size / (r->qr->width + 8);
+	if (px < 2) {
+		return 0;
+	}
+	side = px * (r->qr->width + 8);
+	fill(r, &(struct shell_rect){ x, y, side, side }, (struct rgb){ 1, 1, 1 });
+	cairo_set_source_rgb(r->cr, 0, 0, 0);
+	for (int my = 0; my < r->qr->width; my++) {
+		for (int mx = 0; mx < r->qr->width; mx++) {
+			if (r->qr->data[my * r->qr->width + mx] & 1) {
+				cairo_rectangle(r->cr, x + (mx + 4) * px, y + (my + 4) * px, px,
+						px);
+			}
+		}
+	}
+	cairo_fill(r->cr);
+	return side;
+}
+
+/* The tunnel through the helpdesk's bastion: where the helpdesk connects, or why not yet and
+ * the machine key to authorise there. Returns the height used. */
+static int draw_reverse(struct shell_render *r, const struct shell_state *st, int x, int y, int w,
+			int u)
+{
+	char buf[400];
+	int y0 = y;
+
+	if (!st->reverse.state[0]) {
+		return 0;
+	}
+	y += u / 4;
+	y += text(r, "THROUGH THE HELPDESK'S SERVER", x, y, w, u * 0.65, TEXT_BOLD, c_text_dim);
+	if (strcmp(st->reverse.state, "up") == 0) {
+		const char *host = strchr(st->reverse.bastion, '@');
+
+		snprintf(buf, sizeof(buf), "%.*s port %u",
+			 (int)strcspn(host ? host + 1 : st->reverse.bastion, ":"),
+			 host ? host + 1 : st->reverse.bastion, st->reverse.port);
+		return y - y0 +
+		       text(r, buf, x, y, w, u * 1.1, TEXT_MONO | TEXT_BOLD | TEXT_WRAP, c_ticket);
+	}
+	if (strcmp(st->reverse.state, "down") == 0) {
+		snprintf(buf, sizeof(buf), "Not connected to %s: %s Next try in %u s.",
+			 st->reverse.bastion, st->reverse.reason, st->reverse.retry_s);
+	} else {
+		snprintf(buf, sizeof(buf), "Connecting to %s…", st->reverse.bastion);
+	}
+	y += text(r, buf, x, y, w, u * 0.7, TEXT_WRAP, c_warn);
+	if (st->reverse.machine_key[0]) {
+		y += text(r, "This computer's key, for the helpdesk to authorise:", x, y, w,
+			  u * 0.65, 0, c_text_dim);
+		y += text(r, st->reverse.machine_key, x, y, w, u * 0.6, TEXT_MONO | TEXT_WRAP,
+			  c_text);
+	}
+	return y - y0;
+}
+
+/* The certificate: the SHA-1 thumbprint that mstsc shows, and the SHA-256 fingerprint that
+ * xfreerdp pins (its ends, or in full after F). Returns the height used. */
+static int draw_certificate(struct shell_render *r, const struct shell_state *st, int x, int y,
+			    int w, int u)
+{
+	const char *fp = st->info.sha256_fingerprint;
+	char buf[160], line[128];
+	int y0 = y, lw = u * 6;
+
+	y += text(r, "CERTIFICATE", x, y, w, u * 0.65, TEXT_BOLD, c_text_dim);
+	if (st->info.sha1_thumbprint[0]) {
+		shell_render_group_thumbprint(st->info.sha1_thumbprint, buf, sizeof(buf));
+		text(r, "SHA-1 (mstsc)", x, y + u / 8, lw, u * 0.7, 0, c_text_dim);
+		y += text(r, buf, x + lw, y, w - lw, u * 0.85, TEXT_MONO, c_text);
+	}
+	if (!fp[0]) {
+		return y - y0;
+	}
+	text(r, "SHA-256", x, y + u / 8, lw, u * 0.7, 0, c_text_dim);
+	if (!st->full_fingerprint) {
+		shell_render_short_fingerprint(fp, line, sizeof(line));
+		snprintf(buf, sizeof(buf), "%s    (F: in full)", line);
+		y += text(r, buf, x + lw, y, w - lw, u * 0.85, TEXT_MONO, c_text);
+		return y - y0;
+	}
+	/* 32 bytes as two lines of 16 ("AB:CD:…" is 47 characters each) */
+	for (size_t off = 0, len = strlen(fp); off < len; off += 48) {
+		snprintf(line, sizeof(line), "%.47s", fp + off);
+		y += text(r, line, x + lw, y, w - lw, u * 0.85, TEXT_MONO, c_text);
+	}
+	return y - y0;
+}
+
 static void draw_remote(struct shell_render *r, const struct shell_state *st,
 			const struct shell_layout *l)
 {
@@ -475,7 +654,11 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 			  x, y, w, u * 0.9, TEXT_WRAP, c_text);
 		break;
 	case SHELL_REMOTE_WAITING:
-		y += text(r, "Read these to the helpdesk:", x, y, w, u * 0.9, 0, c_text);
+		y += text(r,
+			  st->info.xfreerdp[0]
+				  ? "Read these to the helpdesk, or send them a photo of the code:"
+				  : "Read these to the helpdesk:",
+			  x, y, w, u * 0.9, 0, c_text);
 		break;
 	case SHELL_REMOTE_IN_USE:
 		format_hhmm(st->since, st->tz_offset_min, hhmm, sizeof(hhmm));
@@ -488,42 +671,59 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 	y += u / 2;
 
 	if (live && st->have_info) {
-		char ticket[64], port[16], fp[96];
-		int col2 = x + u * 18, y2;
+		char ticket[64], port[16], qr_text[640];
+		int left_w = w, qr_side = 0, top = y, col2;
 
+		/* While waiting, the QR code on the right: the helpdesk scans a photo of the
+		 * screen instead of taking dictation. */
+		if (st->phase == SHELL_REMOTE_WAITING &&
+		    shell_render_qr_text(&st->info, &st->reverse, qr_text, sizeof(qr_text)) > 0) {
+			int size = w * 2 / 5 < u * 15 ? w * 2 / 5 : u * 15;
+
+			qr_side = draw_qr(r, qr_text, x + w - size, y, size);
+			explicit_bzero(qr_text, sizeof(qr_text));
+			if (qr_side) {
+				left_w = w - size - u;
+				text(r, "Scan: the connection in one command", x + w - size,
+				     y + qr_side, size, u * 0.6, TEXT_CENTER, c_text_dim);
+			}
+		}
+		col2 = x + left_w / 2;
 		shell_render_group_ticket(st->info.ticket, ticket, sizeof(ticket));
-		y += draw_kv(r, "TICKET", ticket, x, y, w, u * 3.2, TEXT_BOLD | TEXT_MONO, c_ticket,
-			     u);
+		y += draw_kv(r, "TICKET", ticket, x, y, left_w, u * 3.2, TEXT_BOLD | TEXT_MONO,
+			     c_ticket, u);
 		y += u / 2;
 		snprintf(port, sizeof(port), "%u", st->info.port);
-		y2 = draw_kv(r, "PORT", port, x, y, u * 16, u * 2.0, TEXT_BOLD | TEXT_MONO,
+		y += draw_kv(r, "PORT", port, x, y, left_w, u * 2.0, TEXT_BOLD | TEXT_MONO,
 			     c_ticket, u);
-		shell_render_short_fingerprint(st->info.sha256_fingerprint, fp, sizeof(fp));
-		draw_kv(r, "CERTIFICATE (SHA-256)", fp, col2, y, w - (col2 - x), u * 0.95,
-			TEXT_MONO, c_text, u);
-		y += y2 + u / 2;
-		y += text(r, st->info.n_addresses == 1 ? "ADDRESS" : "ADDRESSES", x, y, w, u * 0.65,
-			  TEXT_BOLD, c_text_dim);
+		y += u / 2;
+		y += text(r, st->info.n_addresses == 1 ? "ADDRESS" : "ADDRESSES", x, y, left_w,
+			  u * 0.65, TEXT_BOLD, c_text_dim);
 		for (size_t i = 0; i < st->info.n_addresses; i++) {
 			/* Two columns when there are many. */
 			int cx = (i % 2) ? col2 : x;
 
 			if (st->info.n_addresses <= 3) {
-				y += text(r, st->info.addresses[i], x, y, w, u * 1.25,
+				y += text(r, st->info.addresses[i], x, y, left_w, u * 1.25,
 					  TEXT_MONO | TEXT_BOLD, c_ticket);
 			} else {
-				int h = text(r, st->info.addresses[i], cx, y, u * 17, u * 1.1,
-					     TEXT_MONO | TEXT_BOLD, c_ticket);
+				int h = text(r, st->info.addresses[i], cx, y, left_w / 2 - u / 2,
+					     u * 1.1, TEXT_MONO | TEXT_BOLD, c_ticket);
 				if (i % 2 || i + 1 == st->info.n_addresses) {
 					y += h;
 				}
 			}
 		}
 		if (st->info.n_addresses == 0) {
-			y += text(r, "none yet: open the Network tool", x, y, w, u * 1.0, 0,
+			y += text(r, "none yet: open the Network tool", x, y, left_w, u * 1.0, 0,
 				  c_warn);
 		}
+		y += draw_reverse(r, st, x, y, left_w, u);
+		if (qr_side && y < top + qr_side + u) {
+			y = top + qr_side + u;
+		}
 		y += u / 2;
+		y += draw_certificate(r, st, x, y, w, u) + u / 2;
 		if (st->phase == SHELL_REMOTE_WAITING) {
 			if (st->failures > 0) {
 				snprintf(buf, sizeof(buf),
@@ -533,6 +733,18 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 				snprintf(buf, sizeof(buf), "Waiting for the helpdesk…");
 			}
 			y += text(r, buf, x, y, w, u * 0.9, TEXT_BOLD, c_ok);
+		}
+		if (strcmp(st->announce_state, "sent") == 0) {
+			y += text(r, "The connection info was sent to the helpdesk's server.", x, y,
+				  w, u * 0.75, 0, c_ok);
+		} else if (strcmp(st->announce_state, "failed") == 0) {
+			snprintf(buf, sizeof(buf),
+				 "Not sent to the helpdesk's server: %s. Next try in %u s.",
+				 st->announce_reason, st->announce_retry_s);
+			y += text(r, buf, x, y, w, u * 0.75, TEXT_WRAP, c_warn);
+		} else if (strcmp(st->announce_state, "posting") == 0) {
+			y += text(r, "Sending the connection info to the helpdesk's server…", x, y,
+				  w, u * 0.75, 0, c_text_dim);
 		}
 	}
 	/* What the tools changed, above the notice line: the person at the computer sees what the

@@ -52,3 +52,17 @@ int shell_render_write_png(const struct shell_render *r, const char *path);
 /* "482-915-307" -> "482 915 307" style groups for display; short fingerprint "AB:CD … EF:01". */
 void shell_render_group_ticket(const char *ticket, char *out, size_t size);
 void shell_render_short_fingerprint(const char *fp, char *out, size_t size);
+/* "aabbccdd..." (40 hex) -> "aabbccdd eeff0011 ..." in groups of eight, as mstsc's dialog
+ * shows a thumbprint in one piece: easy to compare by eye. */
+void shell_render_group_thumbprint(const char *hex, char *out, size_t size);
+
+struct shell_conninfo;
+struct shell_reverse_info;
+/*
+ * What the QR code on the Remote Connection panel carries: the server's xfreerdp command line
+ * (ticket, port, the best address, /cert pinning the SHA-256 fingerprint), the other addresses
+ * on a comment line, and, when the tunnel through the helpdesk's server is up (rv may be NULL),
+ * its host and port on another. Length, or -ENODATA (no command), -ENOSPC (too long).
+ */
+int shell_render_qr_text(const struct shell_conninfo *ci, const struct shell_reverse_info *rv,
+			 char *out, size_t size);

@@ -477,6 +477,13 @@ void shell_state_key(struct shell_state *st, const struct shell_key *key, struct
 				do_new_ticket(st, key->source, out);
 			}
 			return;
+		case 'f':
+		case 'F':
+			if (plain) {
+				st->full_fingerprint = !st->full_fingerprint;
+				st->damage |= SHELL_DAMAGE_MAIN;
+			}
+			return;
 		default:
 			return;
 		}
@@ -579,6 +586,45 @@ static void set_info(struct shell_state *st, const struct shell_conninfo *info)
 	st->have_info = true;
 }
 
+/* Copies text that may quote what the network sent: printable ASCII only. */
+static void copy_printable(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+	for (char *p = dst; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e) {
+			*p = '?';
+		}
+	}
+}
+
+/* The HTTPS hand-off's last report (an event, or the state event of a late attach). */
+static void set_announce(struct shell_state *st, const struct shell_control_event *ev)
+{
+	if (!ev->announce_state[0]) {
+		return;
+	}
+	copy_printable(st->announce_state, sizeof(st->announce_state), ev->announce_state);
+	copy_printable(st->announce_reason, sizeof(st->announce_reason), ev->announce_reason);
+	st->announce_retry_s = ev->announce_retry_s;
+	st->damage |= SHELL_DAMAGE_MAIN;
+}
+
+/* The tunnel's last report (an event, or the state event of a late attach). */
+static void set_reverse(struct shell_state *st, const struct shell_control_event *ev)
+{
+	struct shell_reverse_info *rv = &st->reverse;
+
+	if (!ev->reverse.state[0]) {
+		return;
+	}
+	*rv = ev->reverse;
+	copy_printable(rv->state, sizeof(rv->state), ev->reverse.state);
+	copy_printable(rv->bastion, sizeof(rv->bastion), ev->reverse.bastion);
+	copy_printable(rv->reason, sizeof(rv->reason), ev->reverse.reason);
+	copy_printable(rv->machine_key, sizeof(rv->machine_key), ev->reverse.machine_key);
+	st->damage |= SHELL_DAMAGE_MAIN;
+}
+
 void shell_state_control(struct shell_state *st, const struct shell_control_event *ev, time_t now)
 {
 	switch (ev->kind) {
@@ -586,6 +632,8 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 		if (ev->has_info) {
 			set_info(st, &ev->info);
 		}
+		set_announce(st, ev);
+		set_reverse(st, ev);
 		st->view_only = ev->view_only;
 		st->failures = ev->failures;
 		if (ev->phase == SHELL_REMOTE_IN_USE) {
@@ -647,6 +695,12 @@ void shell_state_control(struct shell_state *st, const struct shell_control_even
 	case SHELL_CONTROL_ENDED:
 		remote_log(st, now, "Remote Connection ended");
 		set_phase(st, SHELL_REMOTE_ENDED);
+		return;
+	case SHELL_CONTROL_ANNOUNCE:
+		set_announce(st, ev);
+		return;
+	case SHELL_CONTROL_REVERSE:
+		set_reverse(st, ev);
 		return;
 	case SHELL_CONTROL_VIEW_ONLY:
 		st->view_only = ev->view_only;

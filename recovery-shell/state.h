@@ -163,6 +163,14 @@ struct shell_state {
 	enum shell_remote_phase phase;
 	bool have_info;
 	struct shell_conninfo info;
+	/* The HTTPS hand-off (lifeline.announce-url): "" (none), "posting", "sent", "failed" */
+	char announce_state[12];
+	char announce_reason[160];
+	unsigned announce_retry_s;
+	/* The tunnel through the helpdesk's bastion (lifeline.reverse=), printable ASCII only */
+	struct shell_reverse_info reverse;
+	/* F on the panel: the SHA-256 fingerprint in full instead of its ends */
+	bool full_fingerprint;
 	bool view_only;
 	int failures;
 	int remaining;

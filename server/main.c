@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <winpr/ssl.h>
 
 #include "lifeline-config.h"
 
 #include "address.h"
+#include "announce.h"
 #include "capture.h"
 #include "cert.h"
 #include "conninfo.h"
@@ -31,6 +33,7 @@
 #include "rdp-clipboard.h"
 #include "rdp-subsystem.h"
 #include "rdp.h"
+#include "reverse.h"
 #include "session.h"
 
 #define MAX_ADDRESSES  32
@@ -45,6 +48,14 @@ struct app {
 	struct session *session;
 	struct control *control;
 	struct rdp_server *rdp;
+	struct announce *announce; /* NULL without --announce-url */
+	/* Its last report (announce_lock), also in the state event for a UI that attaches late */
+	pthread_mutex_t announce_lock;
+	struct json_object *announce_status;
+	/* The reverse connection (NULL without --reverse) and its last report (announce_lock) */
+	struct reverse *reverse;
+	struct json_object *reverse_status;
+	char *reverse_pubkey;
 	struct rdp_subsystem_config subsystem;
 	struct ticket_address addrs[MAX_ADDRESSES];
 	size_t n_addrs;
@@ -136,6 +147,44 @@ static void add_monitors(struct app *app, struct json_object *info)
 	json_object_object_add(info, "monitors", arr);
 }
 
+/*
+ * The hand-off files beside connection.json, for lifeline-handoff to copy to a USB stick:
+ * connection.rdp (mstsc, Remmina; no password in it) and connection-xfreerdp.txt (the command
+ * line, with the ticket), for the best address. None when there is no address.
+ */
+static const char *const handoff_files[] = { "connection.rdp", "connection-xfreerdp.txt" };
+
+static void write_handoff_files(struct app *app, const struct ticket_conninfo *ci)
+{
+	const char *const *names = handoff_files;
+
+	for (size_t i = 0; i < 2; i++) {
+		char *path = NULL, *body = NULL, *line = NULL;
+		int r = -ENOMEM;
+
+		if (asprintf(&path, "%s/%s", app->opt.state_dir, names[i]) < 0) {
+			path = NULL;
+			goto next;
+		}
+		if (ci->n_addresses == 0) {
+			unlink(path);
+			r = 0;
+			goto next;
+		}
+		body = i == 0 ? ticket_conninfo_rdp(ci, 0) : ticket_conninfo_xfreerdp(ci, 0);
+		if (body && asprintf(&line, "%s%s", body, i == 0 ? "" : "\n") >= 0) {
+			r = private_file_write(path, line, strlen(line), 0600);
+			free_secret(line);
+		}
+	next:
+		if (r < 0) {
+			log_warn("cannot write %s: %s", path ? path : names[i], strerror(-r));
+		}
+		free_secret(body);
+		free(path);
+	}
+}
+
 /* Render the connection info for the current ticket: file, control event, stdout. */
 static int publish_info(struct app *app)
 {
@@ -158,6 +207,7 @@ static int publish_info(struct app *app)
 	session_ticket_text(app->session, ticket_text);
 	json = ticket_conninfo_json(&ci);
 	text = app->opt.info_json ? NULL : ticket_conninfo_text(&ci);
+	write_handoff_files(app, &ci);
 	explicit_bzero(ticket_text, sizeof(ticket_text));
 	if (!json || (!app->opt.info_json && !text)) {
 		free_secret(json);
@@ -195,11 +245,82 @@ static int publish_info(struct app *app)
 		session_set_info(app->session, info);
 		printf("%s\n", app->opt.info_json ? json : text);
 		fflush(stdout);
+		if (app->announce && announce_post(app->announce, json) < 0) {
+			log_warn("cannot hand the connection info to the announce thread");
+		}
 	}
 	json_object_put(info);
 	free_secret(json);
 	free_secret(text);
 	return r;
+}
+
+/* From the announce thread: the state of the HTTPS hand-off, on the control socket. */
+static void on_announce(void *userdata, enum announce_state state, long http_status,
+			const char *reason, uint64_t retry_in_ms)
+{
+	static const char *const names[] = { "posting", "sent", "failed" };
+	struct app *app = userdata;
+	struct json_object *ev = json_object_new_object();
+	static unsigned attempts;
+
+	if (state == ANNOUNCE_SENT) {
+		log_info("connection info sent to the announce URL (HTTP %ld)", http_status);
+	} else if (state == ANNOUNCE_FAILED) {
+		log_warn("connection info not sent to the announce URL: %s; next try in %llu s",
+			 reason, (unsigned long long)(retry_in_ms / 1000));
+	}
+	if (!ev) {
+		return;
+	}
+	attempts += state == ANNOUNCE_POSTING; /* only this thread counts */
+	json_object_object_add(ev, "event", json_object_new_string("announce"));
+	json_object_object_add(ev, "state", json_object_new_string(names[state]));
+	json_object_object_add(ev, "http_status", json_object_new_int((int)http_status));
+	json_object_object_add(ev, "reason", reason ? json_object_new_string(reason) : NULL);
+	json_object_object_add(ev, "retry_in_ms", json_object_new_int64((int64_t)retry_in_ms));
+	json_object_object_add(ev, "attempts", json_object_new_int((int)attempts));
+	pthread_mutex_lock(&app->announce_lock);
+	json_object_put(app->announce_status);
+	app->announce_status = json_object_get(ev);
+	pthread_mutex_unlock(&app->announce_lock);
+	control_broadcast(app->control, ev);
+	json_object_put(ev);
+}
+
+/* From the reverse thread: the tunnel through the bastion, on the control socket. */
+static void on_reverse(void *userdata, enum reverse_state state, unsigned remote_port,
+		       const char *reason, uint64_t retry_in_ms)
+{
+	static const char *const names[] = { "connecting", "up", "down" };
+	struct app *app = userdata;
+	struct json_object *ev = json_object_new_object();
+
+	if (state == REVERSE_UP) {
+		log_info("reverse connection up: %s port %u leads here", app->opt.reverse,
+			 remote_port);
+	} else if (state == REVERSE_DOWN) {
+		log_warn("reverse connection to %s down: %s; next try in %llu s", app->opt.reverse,
+			 reason, (unsigned long long)(retry_in_ms / 1000));
+	}
+	if (!ev) {
+		return;
+	}
+	json_object_object_add(ev, "event", json_object_new_string("reverse"));
+	json_object_object_add(ev, "state", json_object_new_string(names[state]));
+	json_object_object_add(ev, "bastion", json_object_new_string(app->opt.reverse));
+	json_object_object_add(ev, "port", json_object_new_int((int)remote_port));
+	json_object_object_add(ev, "reason", reason ? json_object_new_string(reason) : NULL);
+	json_object_object_add(ev, "retry_in_ms", json_object_new_int64((int64_t)retry_in_ms));
+	json_object_object_add(ev, "machine_key",
+			       app->reverse_pubkey ? json_object_new_string(app->reverse_pubkey)
+						   : NULL);
+	pthread_mutex_lock(&app->announce_lock);
+	json_object_put(app->reverse_status);
+	app->reverse_status = json_object_get(ev);
+	pthread_mutex_unlock(&app->announce_lock);
+	control_broadcast(app->control, ev);
+	json_object_put(ev);
 }
 
 /* ---- the clipboard: "paste" and "copy" (docs/control-protocol.md) ---- */
@@ -353,6 +474,32 @@ static uint64_t paste_tick(struct app *app)
 	return wait;
 }
 
+/* The last report of a helper thread, as a member of the state event. */
+static void add_status_copy(struct json_object *ev, const char *key, struct json_object *status)
+{
+	struct json_object *copy = NULL;
+
+	if (status && json_object_deep_copy(status, &copy, NULL) == 0) {
+		json_object_object_del(copy, "event");
+		json_object_object_add(ev, key, copy);
+	}
+}
+
+/* The state event, with the options in force (which boot options reached us). */
+static struct json_object *state_event(struct app *app)
+{
+	struct json_object *ev = session_state_event(app->session);
+
+	if (ev) {
+		json_object_object_add(ev, "options", server_options_to_json(&app->opt));
+		pthread_mutex_lock(&app->announce_lock);
+		add_status_copy(ev, "announce", app->announce_status);
+		add_status_copy(ev, "reverse", app->reverse_status);
+		pthread_mutex_unlock(&app->announce_lock);
+	}
+	return ev;
+}
+
 static int on_command(void *userdata, const char *command, struct json_object *args, char *err,
 		      size_t errlen)
 {
@@ -400,7 +547,7 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 		return command_copy(app, args, err, errlen);
 	}
 	if (strcmp(command, "status") == 0) {
-		struct json_object *ev = session_state_event(app->session);
+		struct json_object *ev = state_event(app);
 
 		control_broadcast(app->control, ev);
 		json_object_put(ev);
@@ -415,9 +562,7 @@ static int on_command(void *userdata, const char *command, struct json_object *a
 
 static struct json_object *greeting(void *userdata)
 {
-	struct app *app = userdata;
-
-	return session_state_event(app->session);
+	return state_event(userdata);
 }
 
 /* The state directory holds the key and the ticket: ours alone, and never a symlink. */
@@ -550,6 +695,24 @@ static int setup(struct app *app)
 		return r;
 	}
 
+	if (app->opt.announce_url) {
+		struct announce_config ac = { .url = app->opt.announce_url,
+					      .pin = app->opt.announce_pin,
+					      .ca_file = app->opt.announce_ca };
+
+		r = announce_config_check(&ac, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			app->usage_error = true;
+			return r;
+		}
+		r = announce_new(&ac, on_announce, app, &app->announce);
+		if (r < 0) {
+			log_error("cannot set up the announce URL: %s", strerror(-r));
+			return r;
+		}
+	}
+
 	/* The info first: a console UI that attaches at once is greeted with it, not null. */
 	r = publish_info(app);
 	if (r < 0) {
@@ -561,6 +724,33 @@ static int setup(struct app *app)
 		log_error("%s", err);
 		return r;
 	}
+	/* The tunnel, once the port is known and the control socket can report on it. */
+	if (app->opt.reverse) {
+		r = reverse_start(&(struct reverse_config){ .target = app->opt.reverse,
+							    .host_key = app->opt.reverse_host_key,
+							    .identity = app->opt.reverse_key,
+							    .state_dir = app->opt.state_dir,
+							    .local_port = app->port },
+				  on_reverse, app, &app->reverse, &app->reverse_pubkey, err,
+				  sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			app->usage_error = r == -EINVAL;
+			return r;
+		}
+		if (app->reverse_pubkey) {
+			log_info("reverse connection: authorise this machine's key on %s: %s",
+				 app->opt.reverse, app->reverse_pubkey);
+		}
+	}
+	/* Posting starts once the control socket can tell the console how it goes. */
+	if (app->announce) {
+		r = announce_run(app->announce);
+		if (r < 0) {
+			log_error("cannot start the announce thread: %s", strerror(-r));
+			return r;
+		}
+	}
 	log_info("ready: listening on port %u (%s), %zu address%s, control socket %s", app->port,
 		 app->opt.security == SERVER_SECURITY_NLA ? "NLA" : "TLS", app->n_addrs,
 		 app->n_addrs == 1 ? "" : "es", app->control_path);
@@ -569,6 +759,11 @@ static int setup(struct app *app)
 
 static void teardown(struct app *app)
 {
+	announce_stop(app->announce);
+	json_object_put(app->announce_status);
+	reverse_stop(app->reverse);
+	json_object_put(app->reverse_status);
+	free(app->reverse_pubkey);
 	rdp_server_stop(app->rdp);
 	control_destroy(app->control);
 	input_destroy(app->input);
@@ -578,6 +773,15 @@ static void teardown(struct app *app)
 	/* The ticket and the key are for this run only. */
 	if (app->info_path) {
 		unlink(app->info_path);
+		/* the hand-off files beside it (write_handoff_files) */
+		for (size_t i = 0; i < 2; i++) {
+			char *path;
+
+			if (asprintf(&path, "%s/%s", app->opt.state_dir, handoff_files[i]) >= 0) {
+				unlink(path);
+				free(path);
+			}
+		}
 	}
 	if (app->key_path) {
 		unlink(app->key_path);
@@ -602,6 +806,7 @@ int main(int argc, char **argv)
 	server_options_init(&app.opt);
 	pthread_mutex_init(&app.clip_lock, NULL);
 	pthread_mutex_init(&app.paste_lock, NULL);
+	pthread_mutex_init(&app.announce_lock, NULL);
 	r = server_options_parse(&app.opt, argc, argv, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "lifeline-server: %s\nTry 'lifeline-server --help'.\n", err);
@@ -630,6 +835,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rdp_log_init();
+	if (app.opt.kernel_cmdline_path) {
+		log_info("boot options from %s: %s", app.opt.kernel_cmdline_path,
+			 app.opt.from_kernel_cmdline ? app.opt.from_kernel_cmdline : "none");
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* MD4 (the NT hash) lives in OpenSSL 3's legacy provider, which this loads. */
 	winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
 

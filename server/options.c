@@ -1,12 +1,15 @@
 #include "options.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <ini.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "port.h"
 
@@ -32,6 +35,13 @@ enum {
 	OPT_IDLE_FPS,
 	OPT_GFX,
 	OPT_MAX_PASTE,
+	OPT_KERNEL_CMDLINE,
+	OPT_ANNOUNCE_URL,
+	OPT_ANNOUNCE_PIN,
+	OPT_ANNOUNCE_CA,
+	OPT_REVERSE,
+	OPT_REVERSE_HOST_KEY,
+	OPT_REVERSE_KEY,
 };
 
 static const struct option long_options[] = {
@@ -55,7 +65,29 @@ static const struct option long_options[] = {
 	{ "idle-fps", required_argument, NULL, OPT_IDLE_FPS },
 	{ "gfx", required_argument, NULL, OPT_GFX },
 	{ "max-paste", required_argument, NULL, OPT_MAX_PASTE },
+	{ "kernel-cmdline", optional_argument, NULL, OPT_KERNEL_CMDLINE },
+	{ "announce-url", required_argument, NULL, OPT_ANNOUNCE_URL },
+	{ "announce-pin", required_argument, NULL, OPT_ANNOUNCE_PIN },
+	{ "announce-ca", required_argument, NULL, OPT_ANNOUNCE_CA },
+	{ "reverse", required_argument, NULL, OPT_REVERSE },
+	{ "reverse-host-key", required_argument, NULL, OPT_REVERSE_HOST_KEY },
+	{ "reverse-key", required_argument, NULL, OPT_REVERSE_KEY },
 	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * What lifeline.NAME=VALUE on the kernel command line may set, whoever starts the server (the
+ * console's Remote Connection button or key, or lifeline.remote=auto at boot). Not the paths of
+ * the state directory and the control socket: the console and the boot scripts own those.
+ * "config" is the config file when no -c is given.
+ */
+const char *const server_boot_options[] = {
+	/* clang-format off */
+	"bind", "port-range", "security", "expire", "max-failures", "failure-delay",
+	"handshake-timeout", "view-only", "capture", "injector", "max-fps", "idle-fps", "gfx",
+	"max-paste", "config", "announce-url", "announce-pin", "announce-ca", "reverse",
+	"reverse-host-key", "reverse-key", NULL,
+	/* clang-format on */
 };
 
 void server_options_init(struct server_options *o)
@@ -86,6 +118,14 @@ void server_options_finish(struct server_options *o)
 	free(o->bind);
 	free(o->capture);
 	free(o->injector);
+	free(o->announce_url);
+	free(o->announce_pin);
+	free(o->announce_ca);
+	free(o->reverse);
+	free(o->reverse_host_key);
+	free(o->reverse_key);
+	free(o->kernel_cmdline_path);
+	free(o->from_kernel_cmdline);
 	*o = (struct server_options){ 0 };
 }
 
@@ -275,6 +315,45 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 			break;
 		}
 		return set_string(&o->injector, value);
+	case OPT_ANNOUNCE_URL:
+		if (strncmp(value, "https://", 8) != 0 || !value[8] || strpbrk(value, " \t\r\n")) {
+			why = "expects an https:// URL (the connection info holds the ticket)";
+			break;
+		}
+		return set_string(&o->announce_url, value);
+	case OPT_ANNOUNCE_PIN:
+		if (strncmp(value, "sha256//", 8) != 0 || strlen(value) < 8 + 43 ||
+		    strspn(value + 8,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			   "+/=;") != strlen(value + 8)) {
+			why = "expects sha256//BASE64, the SHA-256 of the endpoint's public key";
+			break;
+		}
+		return set_string(&o->announce_pin, value);
+	case OPT_ANNOUNCE_CA:
+		if (value[0] != '/') {
+			why = "must be an absolute path";
+			break;
+		}
+		return set_string(&o->announce_ca, value);
+	case OPT_REVERSE:
+		if (!strchr(value, '@') || value[0] == '-') {
+			why = "expects user@host[:port]";
+			break;
+		}
+		return set_string(&o->reverse, value);
+	case OPT_REVERSE_HOST_KEY:
+		if (!*value) {
+			why = "expects the bastion's host key, TYPE BASE64 or TYPE:BASE64";
+			break;
+		}
+		return set_string(&o->reverse_host_key, value);
+	case OPT_REVERSE_KEY:
+		if (value[0] != '/') {
+			why = "must be an absolute path";
+			break;
+		}
+		return set_string(&o->reverse_key, value);
 	case OPT_INFO_FORMAT:
 		if (strcmp(value, "text") == 0) {
 			o->info_json = false;
@@ -295,6 +374,245 @@ static int apply(struct server_options *o, int id, const char *name, const char 
 	return 0;
 }
 
+static int option_id(const char *name)
+{
+	for (const struct option *opt = long_options; opt->name; opt++) {
+		if (strcmp(opt->name, name) == 0 && opt->val >= 256) {
+			return opt->val;
+		}
+	}
+	return 0;
+}
+
+static bool is_boot_option(const char *name, size_t len)
+{
+	for (size_t i = 0; server_boot_options[i]; i++) {
+		if (strlen(server_boot_options[i]) == len &&
+		    strncmp(server_boot_options[i], name, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Adds NAME to the comma-separated list of boot options taken (once). */
+static int note_from_cmdline(struct server_options *o, const char *name)
+{
+	size_t old = o->from_kernel_cmdline ? strlen(o->from_kernel_cmdline) : 0;
+	size_t len = strlen(name);
+	char *list;
+
+	for (const char *p = o->from_kernel_cmdline; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, name, n) == 0) {
+			return 0;
+		}
+		p += n + (p[n] == ',');
+	}
+	list = realloc(o->from_kernel_cmdline, old + len + 2);
+	if (!list) {
+		return -ENOMEM;
+	}
+	if (old) {
+		list[old++] = ',';
+	}
+	memcpy(list + old, name, len + 1);
+	o->from_kernel_cmdline = list;
+	return 0;
+}
+
+/*
+ * Calls fn for each lifeline.NAME=VALUE word whose NAME is a boot option, in order. Words are
+ * separated by blanks; a value in double quotes (as the kernel allows) loses its quotes.
+ */
+static int each_boot_word(const char *cmdline,
+			  int (*fn)(void *data, const char *name, const char *value), void *data)
+{
+	static const char prefix[] = "lifeline.";
+	const char *p = cmdline;
+
+	while (*p) {
+		char name[32], value[512];
+		const char *eq, *v, *vend;
+		size_t len, nl;
+		int r;
+
+		p += strspn(p, " \t\n");
+		len = strcspn(p, " \t\n");
+		if (!len) {
+			break;
+		}
+		eq = memchr(p, '=', len);
+		v = eq ? eq + 1 : NULL;
+		vend = p + len;
+		if (v && v < vend && *v == '"') {
+			/* lifeline.x="a b": the value runs to the closing quote */
+			const char *close = strchr(v + 1, '"');
+
+			v++;
+			vend = close ? close : v + strlen(v);
+			len = (size_t)(vend - p) + (close != NULL);
+		}
+		if (!eq || strncmp(p, prefix, sizeof(prefix) - 1) != 0) {
+			p += len;
+			continue;
+		}
+		nl = (size_t)(eq - p) - (sizeof(prefix) - 1);
+		if (nl >= sizeof(name) || !is_boot_option(p + sizeof(prefix) - 1, nl)) {
+			p += len;
+			continue;
+		}
+		if ((size_t)(vend - v) >= sizeof(value)) {
+			return -E2BIG;
+		}
+		memcpy(name, p + sizeof(prefix) - 1, nl);
+		name[nl] = '\0';
+		memcpy(value, v, (size_t)(vend - v));
+		value[vend - v] = '\0';
+		r = fn(data, name, value);
+		if (r < 0) {
+			return r;
+		}
+		p += len;
+	}
+	return 0;
+}
+
+struct boot_ctx {
+	struct server_options *o;
+	char *err;
+	size_t errlen;
+	const char *config; /* lifeline.config=, when looked for */
+	char config_buf[512];
+};
+
+static int on_boot_config(void *data, const char *name, const char *value)
+{
+	struct boot_ctx *ctx = data;
+
+	if (strcmp(name, "config") == 0) {
+		snprintf(ctx->config_buf, sizeof(ctx->config_buf), "%s", value);
+		ctx->config = ctx->config_buf;
+	}
+	return 0;
+}
+
+static int on_boot_option(void *data, const char *name, const char *value)
+{
+	struct boot_ctx *ctx = data;
+	char what[64];
+	int r;
+
+	if (strcmp(name, "config") == 0) {
+		return 0;
+	}
+	snprintf(what, sizeof(what), "lifeline.%s", name);
+	r = apply(ctx->o, option_id(name), what, value, ctx->err, ctx->errlen);
+	if (r < 0) {
+		return r;
+	}
+	return note_from_cmdline(ctx->o, name);
+}
+
+int server_options_apply_kernel_cmdline(struct server_options *o, const char *cmdline, char *err,
+					size_t errlen)
+{
+	struct boot_ctx ctx = { .o = o, .err = err, .errlen = errlen };
+	int r = each_boot_word(cmdline, on_boot_option, &ctx);
+
+	if (r == -E2BIG) {
+		snprintf(err, errlen, "a lifeline.* value on the kernel command line is too long");
+	}
+	return r;
+}
+
+/* Reads a kernel command line (at most SERVER_MAX_KERNEL_CMDLINE bytes) into a new string. */
+static int read_cmdline(const char *path, char **ret)
+{
+	size_t len = 0;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -errno;
+	}
+	buf = malloc(SERVER_MAX_KERNEL_CMDLINE + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len < SERVER_MAX_KERNEL_CMDLINE) {
+		ssize_t n = read(fd, buf + len, SERVER_MAX_KERNEL_CMDLINE - len);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			int r = -errno;
+
+			close(fd);
+			free(buf);
+			return r;
+		}
+		if (n == 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	/* a NUL inside ends the line (it is text) */
+	*ret = buf;
+	return 0;
+}
+
+struct json_object *server_options_to_json(const struct server_options *o)
+{
+	struct json_object *j = json_object_new_object(), *from = json_object_new_array();
+	char range[16];
+
+	if (!j || !from) {
+		json_object_put(j);
+		json_object_put(from);
+		return NULL;
+	}
+	snprintf(range, sizeof(range), "%u-%u", o->port_lo, o->port_hi);
+	json_object_object_add(j, "port_range", json_object_new_string(range));
+	json_object_object_add(j, "bind", o->bind ? json_object_new_string(o->bind) : NULL);
+	json_object_object_add(
+		j, "security",
+		json_object_new_string(o->security == SERVER_SECURITY_NLA ? "nla" : "tls"));
+	json_object_object_add(j, "expire_ms", json_object_new_int64((int64_t)o->expire_ms));
+	json_object_object_add(j, "max_failures", json_object_new_int((int)o->max_failures));
+	json_object_object_add(j, "failure_delay_ms",
+			       json_object_new_int64((int64_t)o->failure_delay_ms));
+	json_object_object_add(j, "handshake_timeout_ms",
+			       json_object_new_int64((int64_t)o->handshake_timeout_ms));
+	json_object_object_add(j, "view_only", json_object_new_boolean(o->view_only));
+	json_object_object_add(j, "capture", json_object_new_string(o->capture));
+	json_object_object_add(j, "injector", json_object_new_string(o->injector));
+	json_object_object_add(j, "max_fps", json_object_new_int((int)o->max_fps));
+	json_object_object_add(j, "idle_fps", json_object_new_int((int)o->idle_fps));
+	json_object_object_add(j, "gfx", json_object_new_boolean(o->gfx));
+	json_object_object_add(j, "max_paste", json_object_new_int((int)o->max_paste));
+	json_object_object_add(j, "config",
+			       o->config_path ? json_object_new_string(o->config_path) : NULL);
+	/* the endpoint, not the URL (a token in it is a secret) */
+	json_object_object_add(j, "announce", json_object_new_boolean(o->announce_url != NULL));
+	json_object_object_add(j, "reverse",
+			       o->reverse ? json_object_new_string(o->reverse) : NULL);
+	for (const char *p = o->from_kernel_cmdline; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		json_object_array_add(from, json_object_new_string_len(p, (int)n));
+		p += n + (p[n] == ',');
+	}
+	json_object_object_add(j, "from_kernel_cmdline", from);
+	return j;
+}
+
 struct ini_ctx {
 	struct server_options *o;
 	char *err;
@@ -306,7 +624,7 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 {
 	struct ini_ctx *ctx = user;
 	char msg[256];
-	int id = 0;
+	int id;
 	int r;
 
 	if (ctx->ret < 0) {
@@ -323,12 +641,8 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 		ctx->ret = -EINVAL;
 		return 0;
 	}
-	for (const struct option *opt = long_options; opt->name; opt++) {
-		if (strcmp(opt->name, name) == 0 && opt->val >= 256) {
-			id = opt->val;
-		}
-	}
-	if (!id) {
+	id = option_id(name);
+	if (!id || id == OPT_KERNEL_CMDLINE) {
 		snprintf(ctx->err, ctx->errlen, "unknown key '%s' in [server]", name);
 		ctx->ret = -EINVAL;
 		return 0;
@@ -373,13 +687,37 @@ int server_options_load_config(struct server_options *o, const char *path, char 
 int server_options_parse(struct server_options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	static const char short_options[] = "hVc:";
+	char *cmdline = NULL;
 	int c, r;
 
-	/* First pass: only the config file, so that the command line can override it. */
+	/*
+	 * First pass: only the config file and the kernel command line. The config file comes
+	 * first, then the boot options, then the command line: each wins over the one before.
+	 */
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		if (c == 'c' && set_string(&o->config_path, optarg) < 0) {
+		if ((c == 'c' && set_string(&o->config_path, optarg) < 0) ||
+		    (c == OPT_KERNEL_CMDLINE &&
+		     set_string(&o->kernel_cmdline_path, optarg ? optarg : "/proc/cmdline") < 0)) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (o->kernel_cmdline_path) {
+		struct boot_ctx ctx = { .o = o, .err = err, .errlen = errlen };
+
+		r = read_cmdline(o->kernel_cmdline_path, &cmdline);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read the kernel command line %s: %s",
+				 o->kernel_cmdline_path, strerror(-r));
+			return -EINVAL;
+		}
+		each_boot_word(cmdline, on_boot_config, &ctx);
+		if (!o->config_path && ctx.config &&
+		    (set_string(&o->config_path, ctx.config) < 0 ||
+		     note_from_cmdline(o, "config") < 0)) {
+			free(cmdline);
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
@@ -387,6 +725,18 @@ int server_options_parse(struct server_options *o, int argc, char **argv, char *
 	if (o->config_path) {
 		r = server_options_load_config(o, o->config_path, err, errlen);
 		if (r < 0) {
+			free(cmdline);
+			return -EINVAL;
+		}
+	}
+	if (cmdline) {
+		char msg[256] = "";
+
+		r = server_options_apply_kernel_cmdline(o, cmdline, msg, sizeof(msg));
+		free(cmdline);
+		if (r < 0) {
+			snprintf(err, errlen, "kernel command line (%s): %s",
+				 o->kernel_cmdline_path, msg);
 			return -EINVAL;
 		}
 	}
@@ -403,6 +753,7 @@ int server_options_parse(struct server_options *o, int argc, char **argv, char *
 			o->show_version = true;
 			break;
 		case 'c':
+		case OPT_KERNEL_CMDLINE:
 			break;
 		case '?':
 			if (optopt) {
@@ -490,8 +841,43 @@ void server_options_print_help(const char *argv0)
 	       "                                helpdesk, either way, in bytes of UTF-8 at most\n"
 	       "                                (default 262144, at most 524288)\n"
 	       "      --info-format=text|json   how the connection info is printed on stdout\n"
+	       "      --announce-url=URL        POST the connection info (JSON) to this https://\n"
+	       "                                URL at each new ticket, retried with backoff\n"
+	       "      --announce-pin=sha256//BASE64\n"
+	       "                                the endpoint's public key (its SHA-256, base64,\n"
+	       "                                as curl pins it); or:\n"
+	       "      --announce-ca=FILE        PEM CA certificates the endpoint's certificate\n"
+	       "                                must chain to (with the host name checked);\n"
+	       "                                one of the two is required with --announce-url\n"
+	       "      --reverse=USER@HOST[:PORT]\n"
+	       "                                also offer the session through the helpdesk's\n"
+	       "                                OpenSSH server: ssh -N -R 0:127.0.0.1:PORT, the\n"
+	       "                                bastion picks the port; reconnects with backoff\n"
+	       "      --reverse-host-key=\"TYPE BASE64\"\n"
+	       "                                the bastion's host key (required; TYPE:BASE64\n"
+	       "                                on the kernel command line)\n"
+	       "      --reverse-key=FILE        a private key baked into the image (default: a\n"
+	       "                                key made at start, shown to authorise it)\n"
+	       "      --kernel-cmdline[=FILE]   take boot options from the kernel command line\n"
+	       "                                (default /proc/cmdline; see below)\n"
 	       "  -h, --help                    show this help and exit\n"
 	       "  -V, --version                 show the version and exit\n"
+	       "\n"
+	       "Boot options: with --kernel-cmdline, lifeline.NAME=VALUE on the kernel command\n"
+	       "line sets the long option NAME, for these NAMEs only:\n"
+	       "  bind, port-range, security, expire, max-failures, failure-delay,\n"
+	       "  handshake-timeout, view-only, capture, injector, max-fps, idle-fps, gfx,\n"
+	       "  max-paste, announce-url, announce-pin, announce-ca, reverse,\n"
+	       "  reverse-host-key, reverse-key, config (the config file, when no -c is\n"
+	       "  given)\n"
+	       "e.g. lifeline.port-range=50000-50100 lifeline.expire=2h. The config file comes\n"
+	       "first, then the boot options, then the command line: each wins over the one\n"
+	       "before. A bad boot option is an error (exit 2). The console starts the server\n"
+	       "with --kernel-cmdline, from its Remote Connection button and key as well as\n"
+	       "with lifeline.remote=auto. Other lifeline.* words are for the console and the\n"
+	       "boot scripts: lifeline.remote=auto, lifeline.keymap=, lifeline.announce=DEV\n"
+	       "(marker lines to a console device, e.g. /dev/ttyS0), lifeline.dhcp=,\n"
+	       "lifeline.dhcp-timeout=, lifeline.serial-shell=, lifeline.shell= (README.md).\n"
 	       "\n"
 	       "Durations take the suffixes ms, s, m, h; a bare number means seconds.\n"
 	       "Exit status: 0 after SIGTERM or SIGINT, 1 on a runtime error, 2 on bad options.\n",

@@ -201,6 +201,95 @@ def scenario_bad_options(e):
     check(p.returncode == 0 and p.stdout.startswith('lifeline-shell '), 'version')
 
 
+BOOT_OPTIONS = {
+    # lifeline.NAME on the kernel command line: (value, the status field, the value it shows)
+    'port-range': ('50300-50309', 'port_range', '50300-50309'),
+    'expire': ('20m', 'expire_ms', 20 * 60 * 1000),
+    'security': ('tls', 'security', 'tls'),
+    'max-failures': ('4', 'max_failures', 4),
+    'failure-delay': ('250ms', 'failure_delay_ms', 250),
+    'handshake-timeout': ('9s', 'handshake_timeout_ms', 9000),
+    'view-only': ('yes', 'view_only', True),
+    'max-fps': ('12', 'max_fps', 12),
+    'idle-fps': ('3', 'idle_fps', 3),
+    'gfx': ('no', 'gfx', False),
+    'max-paste': ('4096', 'max_paste', 4096),
+}
+
+
+def status(e):
+    """The server's state event, asked for with the status command on the control socket."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(e.socket)
+    f = s.makefile('rwb')
+    json.loads(f.readline())  # the greeting
+    f.write(b'{"command":"status"}\n')
+    f.flush()
+    check(json.loads(f.readline()).get('reply') == 'ok', 'status refused')
+    ev = json.loads(f.readline())
+    s.close()
+    check(ev.get('event') == 'state', 'no state event: %r' % ev)
+    return ev
+
+
+def scenario_boot_options(e):
+    """Options on the kernel command line reach the server that the console starts when the
+    user picks Remote Connection (not only with lifeline.remote=auto): the server's status on
+    the control socket shows each of them, and the connection info follows them. A bad one is
+    an error the console reports; lifeline.announce= stays the console's marker device."""
+    cmdline = os.path.join(e.dir, 'cmdline')
+    words = ['BOOT_IMAGE=/live/vmlinuz', 'console=ttyS0,115200', 'quiet', 'lifeline.keymap=us',
+             'lifeline.announce=/dev/ttyS0']
+    words += ['lifeline.%s=%s' % (k, v[0]) for k, v in BOOT_OPTIONS.items()]
+    with open(cmdline, 'w') as f:
+        f.write(' '.join(words) + '\n')
+    e.start_shell('--cmdline=' + cmdline, '--open=remote')
+    m = e.wait_line(r'remote waiting ticket=(\S+) port=(\d+)')
+    port = int(m.group(2))
+    check(50300 <= port <= 50309, 'port %d is outside lifeline.port-range' % port)
+    ev = status(e)
+    opts = ev.get('options') or {}
+    print('status options: %s' % json.dumps(opts, sort_keys=True))
+    for name, (value, field, shown) in BOOT_OPTIONS.items():
+        check(opts.get(field) == shown, 'lifeline.%s=%s: status shows %s=%r' %
+              (name, value, field, opts.get(field)))
+    check(sorted(opts.get('from_kernel_cmdline', [])) == sorted(BOOT_OPTIONS),
+          'from_kernel_cmdline: %r' % opts.get('from_kernel_cmdline'))
+    # the shell's own --server-arg values win over the boot line (the test picture, loopback)
+    check(opts.get('capture', '').startswith('test:') and opts.get('bind') == '127.0.0.1',
+          'the --server-arg values did not win: %r' % opts)
+    check(ev.get('view_only') is True, 'lifeline.view-only=yes: state says %r' % ev.get('view_only'))
+    with open(os.path.join(e.state, 'connection.json')) as f:
+        info = json.load(f)
+    check(info.get('security') == 'tls', 'connection.json security=%r' % info.get('security'))
+    e.wait_line(r'ticket on screen')
+
+    # a bad boot option: the server refuses to start and says which one
+    e.note_server_pid()
+    for pid in e.server_pids:
+        os.kill(pid, signal.SIGTERM)
+    for p in e.procs:
+        p.send_signal(signal.SIGTERM)
+        p.wait(10)
+    deadline = time.monotonic() + 10
+    while os.path.exists(e.socket) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(cmdline, 'w') as f:
+        f.write('quiet lifeline.port-range=9-1\n')
+    mark = len(e.read_announce())
+    e.start_shell('--cmdline=' + cmdline, '--open=remote')
+    e.wait_line(r'remote (failed|error|off)[^\n]*', after=mark, timeout=30)
+    deadline = time.monotonic() + 10
+    text = ''
+    while time.monotonic() < deadline and 'lifeline.port-range' not in text:
+        with open(e.server_log, errors='replace') as f:
+            text = f.read()
+        time.sleep(0.1)
+    check('invalid lifeline.port-range' in text, 'the server log does not name the bad boot '
+          'option: %r' % text[-500:])
+
+
 def png_rows(path):
     """The RGB rows of an 8-bit RGB or RGBA PNG (what cairo writes), as lists of (r, g, b)."""
     with open(path, 'rb') as f:
@@ -341,6 +430,7 @@ SCENARIOS = {
     'events': scenario_events,
     'bad-options': scenario_bad_options,
     'audit-panel': scenario_audit_panel,
+    'boot-options': scenario_boot_options,
 }
 
 

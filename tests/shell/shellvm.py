@@ -61,9 +61,12 @@ class Guest:
     """One qemu: bochs display (the shell on KMS), the QEMU USB tablet as the person's pointer,
     a NIC for Remote Connection."""
 
-    def __init__(self, kernel, initrd, append='', mem=1024, log=print, ask_keymap=False):
+    def __init__(self, kernel, initrd, append='', mem=1024, log=print, ask_keymap=False,
+                 disks=()):
         """ask_keymap: boot without lifeline.keymap, so that the shell asks for the layout
-        first; otherwise the layout is us and the tool list has the focus at start."""
+        first; otherwise the layout is us and the tool list has the focus at start.
+        disks: (path, serial) raw images attached as virtio disks that keep what the guest
+        writes (/dev/disk/by-id/virtio-SERIAL)."""
         self.log = log
         self.dir = tempfile.mkdtemp(prefix='llshell-', dir='/tmp')
         self._shots = 0
@@ -73,6 +76,8 @@ class Guest:
         cmdline = (cmdline + append).strip()
         self.vm = vmharness.VM('shell', self.dir, memory=mem, display='VGA',
                                extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'))
+        for path, serial in disks:
+            self.vm.disk(path, snapshot=False, bootindex=None, serial=serial)
         self.vm.kernel(kernel, initrd, cmdline)
         self.vm.start()
 

@@ -10,6 +10,7 @@ usage: test_remote.py menu      ISO under BIOS; the GRUB menu entry "Remote Conn
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -149,10 +150,16 @@ def main():
             check('lifeline.remote=auto' in cmdline, f'the menu entry was not picked: {cmdline}')
         if mode == 'options':
             check(50100 <= info['port'] <= 50109, f'port {info["port"]} not in 50100-50109')
+            # the server reads the boot options itself (--kernel-cmdline) and says which
             args = vm.shell("tr '\\0' ' ' </proc/$(pidof lifeline-server)/cmdline")
-            for want in ('--port-range=50100-50109', '--expire=20m', '--security=nla',
-                         '--failure-delay=0', '--bind=0.0.0.0', '--state-dir=/run/lifeline'):
+            for want in ('--kernel-cmdline', '--state-dir=/run/lifeline'):
                 check(want in args, f'lifeline-server was started without {want}: {args}')
+            with vm.cond:
+                m = re.search(r'boot options from /proc/cmdline: (\S+)', vm.text)
+            check(m, 'the server did not say which boot options it took')
+            taken = m.group(1).split(',')
+            for want in ('port-range', 'expire', 'security', 'failure-delay'):
+                check(want in taken, f'lifeline.{want} did not reach the server: {taken}')
         connect(vm, info, workdir)
 
 

@@ -244,6 +244,221 @@ START_TEST(config_missing_file)
 }
 END_TEST
 
+/* A kernel command line in a temporary file; returns its path (free it). */
+static char *cmdline_file(const char *content, size_t len)
+{
+	char *path = strdup("/tmp/lifeline-cmdline-XXXXXX");
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+START_TEST(kernel_cmdline_options)
+{
+	static const char line[] =
+		"BOOT_IMAGE=/live/vmlinuz console=ttyS0 quiet lifeline.remote=auto "
+		"lifeline.port-range=50100-50109 lifeline.expire=20m lifeline.security=tls\t"
+		"lifeline.view-only=yes lifeline.keymap=de lifeline.announce=/dev/ttyS0 "
+		"lifeline.max-fps=12 lifeline.max-fps=15 lifeline.state-dir=/tmp/evil "
+		"lifeline.bind=\"127.0.0.1\" lifeline.capture=test:size=640x480\n";
+	struct server_options o;
+	char err[256] = "", arg[300];
+	char *path = cmdline_file(line, sizeof(line) - 1);
+
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), 0);
+	ck_assert_uint_eq(o.port_lo, 50100);
+	ck_assert_uint_eq(o.port_hi, 50109);
+	ck_assert_uint_eq(o.expire_ms, 20 * 60 * 1000);
+	ck_assert_int_eq(o.security, SERVER_SECURITY_TLS);
+	ck_assert(o.view_only);
+	ck_assert_uint_eq(o.max_fps, 15); /* the last word wins */
+	ck_assert_str_eq(o.bind, "127.0.0.1");
+	ck_assert_str_eq(o.capture, "test:size=640x480");
+	/* not a boot option: the console's paths stay the console's */
+	ck_assert_str_eq(o.state_dir, "/run/lifeline");
+	ck_assert_str_eq(o.from_kernel_cmdline,
+			 "port-range,expire,security,view-only,max-fps,bind,capture");
+	server_options_finish(&o);
+
+	/* the command line wins over the boot options */
+	ck_assert_int_eq(PARSE(&o, err, "--expire=1h", arg, "--view-only=no"), 0);
+	ck_assert_uint_eq(o.expire_ms, 3600 * 1000);
+	ck_assert(!o.view_only);
+	ck_assert_uint_eq(o.port_lo, 50100);
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* lifeline.announce=DEV is the console's marker device; the HTTPS endpoint is announce-url. */
+START_TEST(kernel_cmdline_announce)
+{
+	static const char line[] =
+		"lifeline.announce=/dev/ttyS0 lifeline.announce-url=https://helpdesk.example/in "
+		"lifeline.announce-pin=sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+	struct server_options o;
+	char err[256] = "", arg[300];
+	char *path = cmdline_file(line, sizeof(line) - 1);
+
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), 0);
+	ck_assert_str_eq(o.announce_url, "https://helpdesk.example/in");
+	ck_assert_str_eq(o.announce_pin, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	ck_assert_ptr_null(o.announce_ca);
+	ck_assert_str_eq(o.from_kernel_cmdline, "announce-url,announce-pin");
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+	/* the ticket never goes out in clear text; a pin is a SHA-256 in base64 */
+	ck_assert_int_eq(PARSE(&o, err, "--announce-url=http://helpdesk.example/in"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "https://"));
+	server_options_finish(&o);
+	ck_assert_int_eq(PARSE(&o, err, "--announce-pin=sha256//short"), -EINVAL);
+	server_options_finish(&o);
+	ck_assert_int_eq(
+		PARSE(&o, err, "--announce-pin=md5//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3h"),
+		-EINVAL);
+	server_options_finish(&o);
+	ck_assert_int_eq(PARSE(&o, err, "--announce-ca=relative.pem"), -EINVAL);
+	server_options_finish(&o);
+}
+END_TEST
+
+START_TEST(kernel_cmdline_config)
+{
+	char cfg[] = "/tmp/lifeline-conf-XXXXXX";
+	static const char conf[] = "[server]\nexpire = 2h\nmax-failures = 3\nmax-fps = 20\n";
+	struct server_options o;
+	char err[256] = "", arg[300], line[400];
+	char *path;
+	int fd = mkstemp(cfg);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, conf, sizeof(conf) - 1), (ssize_t)(sizeof(conf) - 1));
+	close(fd);
+	/* config file < boot options < command line */
+	snprintf(line, sizeof(line), "lifeline.config=%s lifeline.expire=5m", cfg);
+	path = cmdline_file(line, strlen(line));
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg, "--max-fps=7"), 0);
+	ck_assert_str_eq(o.config_path, cfg);
+	ck_assert_uint_eq(o.expire_ms, 5 * 60 * 1000);
+	ck_assert_uint_eq(o.max_failures, 3);
+	ck_assert_uint_eq(o.max_fps, 7);
+	ck_assert_str_eq(o.from_kernel_cmdline, "config,expire");
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+	unlink(cfg);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	size_t len;
+	const char *mentions;
+} bad_cmdlines[] = {
+	{ "quiet lifeline.port-range=9-1", 0, "lifeline.port-range" },
+	{ "lifeline.expire=forever", 0, "lifeline.expire" },
+	{ "lifeline.bind=eth0", 0, "lifeline.bind" },
+	{ "lifeline.view-only=\xff\xfe", 0, "lifeline.view-only" },
+	{ "lifeline.security=nla\x1b[2J", 0, "lifeline.security" },
+	{ "lifeline.capture=", 0, "lifeline.capture" },
+	{ "lifeline.config=/nonexistent/x.conf", 0, "/nonexistent/x.conf" },
+};
+
+START_TEST(kernel_cmdline_bad)
+{
+	struct server_options o;
+	char err[256] = "", arg[300];
+	const char *line = bad_cmdlines[_i].line;
+	char *path = cmdline_file(line, strlen(line));
+
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), -EINVAL);
+	ck_assert_msg(strstr(err, bad_cmdlines[_i].mentions), "'%s' gave '%s'", line, err);
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(kernel_cmdline_hostile)
+{
+	struct server_options o;
+	char err[256] = "", arg[300];
+	size_t n = SERVER_MAX_KERNEL_CMDLINE * 2;
+	char *big = malloc(n + 1), *path;
+
+	/* a huge value, an unterminated quote, a NUL inside, names near the limits */
+	memset(big, 'a', n);
+	memcpy(big, "lifeline.expire=", 16);
+	path = cmdline_file(big, n);
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+
+	memset(big, 'x', n);
+	path = cmdline_file(big, n);
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), 0);
+	ck_assert_ptr_null(o.from_kernel_cmdline);
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+	free(big);
+
+	static const char odd[] = "lifeline.expire=\"10m lifeline.=x lifeline= lifeline.max-fps";
+	path = cmdline_file(odd, sizeof(odd) - 1);
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), -EINVAL); /* "10m lifeline.=x ..." is no duration */
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+
+	static const char nul[] = "lifeline.expire=10m\0lifeline.expire=bad";
+	path = cmdline_file(nul, sizeof(nul) - 1);
+	snprintf(arg, sizeof(arg), "--kernel-cmdline=%s", path);
+	ck_assert_int_eq(PARSE(&o, err, arg), 0);
+	ck_assert_uint_eq(o.expire_ms, 10 * 60 * 1000);
+	server_options_finish(&o);
+	unlink(path);
+	free(path);
+
+	ck_assert_int_eq(PARSE(&o, err, "--kernel-cmdline=/nonexistent/cmdline"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/cmdline"));
+	server_options_finish(&o);
+}
+END_TEST
+
+/* Every boot option is a long option of the server that the kernel command line can set. */
+START_TEST(kernel_cmdline_every_boot_option)
+{
+	for (size_t i = 0; server_boot_options[i]; i++) {
+		char *argv[] = { "lifeline-server", NULL, NULL };
+		char arg[64], err[256] = "";
+		struct server_options o;
+		int r;
+
+		snprintf(arg, sizeof(arg), "--%s=?", server_boot_options[i]);
+		argv[1] = arg;
+		server_options_init(&o);
+		r = server_options_parse(&o, 2, argv, err, sizeof(err));
+		/* a known option with a bad value, not an unknown option */
+		ck_assert_msg(r == 0 || !strstr(err, "unknown option"), "%s: %s", arg, err);
+		server_options_finish(&o);
+	}
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("server-options");
@@ -257,6 +472,13 @@ Suite *test_suite(void)
 	tcase_add_test(tc, config_file_and_override);
 	tcase_add_loop_test(tc, config_bad_values, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
 	tcase_add_test(tc, config_missing_file);
+	tcase_add_test(tc, kernel_cmdline_options);
+	tcase_add_test(tc, kernel_cmdline_config);
+	tcase_add_test(tc, kernel_cmdline_announce);
+	tcase_add_loop_test(tc, kernel_cmdline_bad, 0,
+			    sizeof(bad_cmdlines) / sizeof(bad_cmdlines[0]));
+	tcase_add_test(tc, kernel_cmdline_hostile);
+	tcase_add_test(tc, kernel_cmdline_every_boot_option);
 	suite_add_tcase(s, tc);
 	return s;
 }

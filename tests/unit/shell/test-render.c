@@ -142,11 +142,17 @@ static void compare_ref(struct scene *s, const char *name)
 	cairo_surface_destroy(out);
 }
 
+#define INFO_XFREERDP                                                                       \
+	"xfreerdp /v:192.168.1.20:51234 /u:helpdesk /p:482-915-307 /sec:nla "               \
+	"/cert:deny,fingerprint:sha256:3F:A2:19:C4:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:" \
+	"DD:EE:FF:00:11:22:33:44:55:66:77:88:01:7B:E2"
 #define INFO_EVENT                                                                        \
 	"{\"event\":\"state\",\"state\":\"active\",\"info\":{\"ticket\":\"482-915-307\"," \
 	"\"port\":51234,\"addresses\":[\"192.168.1.20\",\"fd00::20\"],"                   \
 	"\"sha256_fingerprint\":\"3F:A2:19:C4:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:"    \
-	"DD:EE:FF:00:11:22:33:44:55:66:77:88:01:7B:E2\",\"hostname\":\"recovery-pc\"},"   \
+	"DD:EE:FF:00:11:22:33:44:55:66:77:88:01:7B:E2\",\"hostname\":\"recovery-pc\","    \
+	"\"sha1_thumbprint\":\"0123456789abcdef0123456789abcdef01234567\","               \
+	"\"xfreerdp\":\"" INFO_XFREERDP "\"},"                                            \
 	"\"view_only\":false,\"failures\":0}"
 
 static void open_remote(struct scene *s)
@@ -302,6 +308,166 @@ START_TEST(damage_matches_full_redraw)
 }
 END_TEST
 
+/* F shows the SHA-256 fingerprint in full, F again its ends. */
+START_TEST(ref_remote_full_fingerprint)
+{
+	struct scene s;
+	struct shell_rect r[16];
+	struct shell_actions acts = { 0 };
+	struct shell_key f = { .keysym = 'f', .source = SHELL_SOURCE_LOCAL };
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	shell_state_key(&s.st, &f, &acts);
+	ck_assert(s.st.full_fingerprint);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-fingerprint-1024x768");
+	shell_state_key(&s.st, &f, &acts);
+	ck_assert(!s.st.full_fingerprint);
+	scene_fini(&s);
+}
+END_TEST
+
+/* The HTTPS hand-off failing: said on the panel with curl's reason (control characters
+ * replaced) and the next try. */
+START_TEST(ref_remote_announce_failed)
+{
+	struct scene s;
+	struct shell_rect r[16];
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	ctl(&s.st, "{\"event\":\"announce\",\"state\":\"failed\",\"http_status\":0,"
+		   "\"reason\":\"SSL: public key does not match pinned public key\\u001b[2J\","
+		   "\"retry_in_ms\":8000,\"attempts\":3}");
+	ck_assert_str_eq(s.st.announce_state, "failed");
+	ck_assert_str_eq(s.st.announce_reason,
+			 "SSL: public key does not match pinned public key?[2J");
+	ck_assert_uint_eq(s.st.announce_retry_s, 8);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-announce-failed-1024x768");
+	scene_fini(&s);
+}
+END_TEST
+
+/* The tunnel through the bastion: down with the machine key to authorise, then up with the
+ * bastion-side port. */
+START_TEST(ref_remote_reverse)
+{
+	struct scene s;
+	struct shell_rect r[16];
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	ctl(&s.st, "{\"event\":\"reverse\",\"state\":\"down\",\"bastion\":"
+		   "\"lifeline@bastion.example.org\",\"port\":0,\"reason\":\"lifeline@bastion."
+		   "example.org: Permission denied (publickey).\",\"retry_in_ms\":4000,"
+		   "\"machine_key\":\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL6MxZga4h6TARsGa6cxSHG"
+		   "A9DuTBUnC9RTUMu0P99yP lifeline-recovery\"}");
+	ck_assert_str_eq(s.st.reverse.state, "down");
+	ck_assert_uint_eq(s.st.reverse.retry_s, 4);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-reverse-down-1024x768");
+	ctl(&s.st, "{\"event\":\"reverse\",\"state\":\"up\",\"bastion\":"
+		   "\"lifeline@bastion.example.org:2222\",\"port\":40123,\"reason\":null,"
+		   "\"retry_in_ms\":0}");
+	ck_assert_uint_eq(s.st.reverse.port, 40123);
+	scene_frame(&s, r);
+	compare_ref(&s, "remote-reverse-up-1024x768");
+	scene_fini(&s);
+}
+END_TEST
+
+/* The share of pixels that differ between two frames in a rectangle. */
+static double differ_share(const uint8_t *a, const uint8_t *b, size_t stride, struct shell_rect rc)
+{
+	size_t n = 0;
+
+	for (int y = rc.y; y < rc.y + rc.h; y++) {
+		for (int x = rc.x; x < rc.x + rc.w; x++) {
+			n += memcmp(a + (size_t)y * stride + (size_t)x * 4,
+				    b + (size_t)y * stride + (size_t)x * 4, 3) != 0;
+		}
+	}
+	return (double)n / (rc.w * rc.h);
+}
+
+/* A new ticket redraws the QR code (a new code), and the code goes when nobody waits. */
+START_TEST(qr_follows_ticket)
+{
+	struct scene s;
+	struct shell_rect r[16], qr;
+	size_t stride, size;
+	uint8_t *first, *second;
+	const uint8_t *px;
+	int u;
+
+	scene_init(&s, 1024, 768);
+	open_remote(&s);
+	scene_frame(&s, r);
+	u = s.layout.unit;
+	/* the square on the right of the panel, below its title */
+	qr = (struct shell_rect){ s.layout.content.x + s.layout.content.w - u * 3 / 2 - u * 12,
+				  s.layout.content.y + u * 6, u * 12, u * 8 };
+	px = shell_display_headless_pixels(s.display, &stride);
+	size = stride * 768;
+	first = malloc(size);
+	second = malloc(size);
+	memcpy(first, px, size);
+	ctl(&s.st, "{\"event\":\"ready\",\"info\":{\"ticket\":\"111-222-333\",\"port\":51234,"
+		   "\"addresses\":[\"192.168.1.20\"],\"sha256_fingerprint\":\"3F:A2\","
+		   "\"xfreerdp\":\"xfreerdp /v:192.168.1.20:51234 /p:111-222-333\"}}");
+	scene_frame(&s, r);
+	memcpy(second, shell_display_headless_pixels(s.display, &stride), size);
+	ck_assert_msg(differ_share(first, second, stride, qr) > 0.2,
+		      "the QR code did not change with the ticket (%.3f)",
+		      differ_share(first, second, stride, qr));
+	/* no command (an older server): no code, the panel still shows the ticket */
+	ctl(&s.st, "{\"event\":\"ready\",\"info\":{\"ticket\":\"111-222-333\",\"port\":51234,"
+		   "\"addresses\":[\"192.168.1.20\"],\"sha256_fingerprint\":\"3F:A2\"}}");
+	scene_frame(&s, r);
+	px = shell_display_headless_pixels(s.display, &stride);
+	for (int y = qr.y; y < qr.y + qr.h; y++) {
+		for (int x = qr.x; x < qr.x + qr.w; x++) {
+			ck_assert_msg(px[(size_t)y * stride + (size_t)x * 4] > 200,
+				      "a dark pixel at %d,%d where no code should be", x, y);
+		}
+	}
+	free(first);
+	free(second);
+	scene_fini(&s);
+}
+END_TEST
+
+START_TEST(qr_text)
+{
+	struct shell_control_event ev = test_event(INFO_EVENT);
+	char buf[640];
+
+	ck_assert_int_gt(shell_render_qr_text(&ev.info, NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, INFO_XFREERDP "\n# other addresses: fd00::20");
+	/* too small: nothing half-written */
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, 100), -ENOSPC);
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, sizeof(INFO_XFREERDP) + 5),
+			 -ENOSPC);
+	ck_assert_str_eq(buf, "");
+	ev.info.n_addresses = 1;
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, sizeof(buf)),
+			 (int)strlen(INFO_XFREERDP));
+	/* the tunnel up: where the helpdesk finds it, on a line of its own */
+	struct shell_reverse_info rv = { .state = "up",
+					 .bastion = "lifeline@bastion.example:2222",
+					 .port = 40123 };
+
+	ck_assert_int_gt(shell_render_qr_text(&ev.info, &rv, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, INFO_XFREERDP "\n# through the helpdesk's server: bastion.example "
+					    "port 40123");
+	ev.info.xfreerdp[0] = '\0';
+	ck_assert_int_eq(shell_render_qr_text(&ev.info, NULL, buf, sizeof(buf)), -ENODATA);
+	shell_control_event_clear(&ev);
+}
+END_TEST
+
 START_TEST(unknown_display_is_an_error)
 {
 	struct shell_display_options o = { .backend = "vnc" };
@@ -326,6 +492,10 @@ START_TEST(ticket_and_fingerprint_forms)
 	ck_assert_str_eq(buf, "3F:A2:19:C4 … 88:01:7B:E2");
 	shell_render_short_fingerprint("AB:CD", buf, sizeof(buf));
 	ck_assert_str_eq(buf, "AB:CD");
+	shell_render_group_thumbprint("0123456789abcdef0123456789abcdef01234567", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "01234567 89abcdef 01234567 89abcdef 01234567");
+	shell_render_group_thumbprint("0123456789", buf, 6);
+	ck_assert_str_eq(buf, "0123");
 }
 END_TEST
 
@@ -341,6 +511,11 @@ Suite *test_suite(void)
 	tcase_add_test(tc, ref_session_changes);
 	tcase_add_test(tc, ref_revoked);
 	tcase_add_test(tc, damage_matches_full_redraw);
+	tcase_add_test(tc, ref_remote_full_fingerprint);
+	tcase_add_test(tc, qr_follows_ticket);
+	tcase_add_test(tc, ref_remote_announce_failed);
+	tcase_add_test(tc, ref_remote_reverse);
+	tcase_add_test(tc, qr_text);
 	tcase_add_test(tc, unknown_display_is_an_error);
 	tcase_add_test(tc, ticket_and_fingerprint_forms);
 	suite_add_tcase(s, tc);

@@ -604,6 +604,10 @@ static int find_lost(struct cli *c, const char *disk)
 	if (r != CLI_GO) {
 		return r;
 	}
+	/* a disk that may not be written is refused before the search, not after it */
+	if (c->yes && (r = changeable(c, &d)) != CLI_GO) {
+		return r;
+	}
 	if (!run_have(NULL, "testdisk")) {
 		return cli_fail(c, "testdisk is not installed");
 	}

@@ -382,7 +382,7 @@ static int wipe_ui(struct choice *ch)
 		return -1;
 	}
 	ch->method = (enum method)(m + 1);
-	ch->passes = 3;
+	ch->passes = ch->method == M_PASSES ? 3 : 0;
 	return 0;
 }
 

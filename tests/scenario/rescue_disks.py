@@ -201,7 +201,9 @@ def wipe(s, d, medium):
     hm = sha(s, medium.dev)
     out = s.lifeline(f'wipe {medium.dev} --method zero --yes --confirm {medium.name}', want=1)
     s.lifeline(f'wipe {medium.dev}-part1 --method zero --yes --confirm {medium.name}', want=1)
-    s.lifeline(f'disks --find-lost {medium.dev} --yes', want=1)
+    st, _, err = s.sh(f'lifeline disks --find-lost {medium.dev} --yes')
+    check(st == 1 and 'the disk Lifeline booted from' in err,
+          f'--find-lost --yes on the medium: exit {st}, {err!r}')
     check(sha(s, medium.dev) == hm, 'the Lifeline medium changed')
 
 

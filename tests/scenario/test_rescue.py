@@ -120,10 +120,25 @@ class Rescue(test_repairs.Scenarios):
             self.wait_ticket(0)
             self.connect_client(codec='default')
 
-    def shot(self, name):
-        """What the helpdesk sees now, saved in the work folder (PPM) for a person to look at."""
+    def shot(self, name, settle=15):
+        """What the helpdesk sees, saved in the work folder (PPM) for a person to look at, once
+        the picture has caught up: it differs from the last shot and two screenshots in a row
+        are the same (or SETTLE seconds have passed)."""
+        import harness
+        last = getattr(self, '_last_shot', None)
+        seen = [None]
+
+        def settled(img):
+            done = img.planes == seen[0] and img.planes != last
+            seen[0] = img.planes
+            return done
+        try:
+            img, _ = self.client.wait_picture(settled, settle, 'the picture to settle')
+        except harness.Failure:
+            img = self.client.screenshot()
+        self._last_shot = img.planes
         path = os.path.join(test_repairs.work_dir(), name + '.ppm')
-        self.client.screenshot().save_ppm(path)
+        img.save_ppm(path)
         self.log(f'screenshot of the helpdesk\'s window: {path}')
 
     def timed(self, what, fn, *args):

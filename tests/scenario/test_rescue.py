@@ -120,18 +120,19 @@ class Rescue(test_repairs.Scenarios):
             self.wait_ticket(0)
             self.connect_client(codec='default')
 
-    def shot(self, name, settle=15):
+    def shot(self, name, settle=15, still=1.5):
         """What the helpdesk sees, saved in the work folder (PPM) for a person to look at, once
-        the picture has caught up: it differs from the last shot and two screenshots in a row
-        are the same (or SETTLE seconds have passed)."""
+        the picture has caught up: it differs from the last shot and has not changed for STILL
+        seconds (or SETTLE seconds have passed)."""
         import harness
         last = getattr(self, '_last_shot', None)
-        seen = [None]
+        seen = [None, 0.0]
 
         def settled(img):
-            done = img.planes == seen[0] and img.planes != last
-            seen[0] = img.planes
-            return done
+            now = time.monotonic()
+            if img.planes != seen[0]:
+                seen[0], seen[1] = img.planes, now
+            return img.planes != last and now - seen[1] >= still
         try:
             img, _ = self.client.wait_picture(settled, settle, 'the picture to settle')
         except harness.Failure:

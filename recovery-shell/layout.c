@@ -75,11 +75,16 @@ void shell_layout_compute(struct shell_layout *l, int width, int height,
 	l->n_tabs = n_tabs;
 
 	int bw = u * 12, bh = u * 2 + u / 2, by = l->content.y + l->content.h - bh - u;
-	int bx = l->content.x + u * 3 / 2;
+	int bx = l->content.x + u * 3 / 2, gap = u, room = l->content.w - u * 3;
 
+	if (4 * bw + 3 * gap > room) {
+		gap = u / 2;
+		bw = (room - 3 * gap) / 4;
+	}
 	l->button_new_ticket = (struct shell_rect){ bx, by, bw, bh };
-	l->button_view_only = (struct shell_rect){ bx + bw + u, by, bw, bh };
-	l->button_end_session = (struct shell_rect){ bx + 2 * (bw + u), by, bw, bh };
+	l->button_handoff = (struct shell_rect){ bx + bw + gap, by, bw, bh };
+	l->button_view_only = (struct shell_rect){ bx + 2 * (bw + gap), by, bw, bh };
+	l->button_end_session = (struct shell_rect){ bx + 3 * (bw + gap), by, bw, bh };
 	if (banner_h) {
 		l->button_banner_end = (struct shell_rect){ width - u * 15, l->banner.y + u / 2,
 							    u * 14, banner_h - u };
@@ -111,6 +116,9 @@ struct shell_target shell_layout_hit(const struct shell_layout *l, const struct 
 		if (st->view == SHELL_VIEW_REMOTE) {
 			if (shell_rect_contains(&l->button_new_ticket, x, y)) {
 				return (struct shell_target){ SHELL_TARGET_BUTTON_NEW_TICKET, 0 };
+			}
+			if (shell_rect_contains(&l->button_handoff, x, y)) {
+				return (struct shell_target){ SHELL_TARGET_BUTTON_HANDOFF, 0 };
 			}
 			if (shell_rect_contains(&l->button_view_only, x, y)) {
 				return (struct shell_target){ SHELL_TARGET_BUTTON_VIEW_ONLY, 0 };

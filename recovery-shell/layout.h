@@ -35,8 +35,10 @@ struct shell_layout {
 	struct shell_rect tab_rects[SHELL_MAX_PANES + 1];
 	int tab_index[SHELL_MAX_PANES + 1];
 	size_t n_tabs;
-	/* The Remote Connection panel's buttons (valid in the remote view). */
+	/* The Remote Connection panel's buttons (valid in the remote view), in this order; twelve
+	 * units wide where the four fit, narrower on a small screen (render.c fits the labels). */
 	struct shell_rect button_new_ticket;
+	struct shell_rect button_handoff;
 	struct shell_rect button_view_only;
 	struct shell_rect button_end_session;
 	/* The End button on the session banner. */

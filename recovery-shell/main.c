@@ -1233,7 +1233,9 @@ static void usage(FILE *f)
 		"  --restore-vt[=PATH]    put the VT back in text mode and exit (for supervisors)\n"
 		"  -h, --help, -V, --version\n\n"
 		"Keys: F1 the tool list; F12 ends the helpdesk's session and F11 switches\n"
-		"view-only (this computer's keyboard only). In a terminal pane Ctrl+Shift+V or\n"
+		"view-only (this computer's keyboard only). On the Remote Connection panel N asks\n"
+		"for a new ticket, F shows the whole fingerprint and S saves the connection info\n"
+		"to a USB stick (lifeline-handoff in a pane). In a terminal pane Ctrl+Shift+V or\n"
 		"Shift+Insert pastes the helpdesk's clipboard text; a mouse selection (or OSC 52\n"
 		"from the program) goes to the helpdesk's clipboard. The helpdesk's keys are read\n"
 		"with the layout its client announces, and never repeated here.\n");

@@ -268,12 +268,18 @@ static void button(struct shell_render *r, const struct shell_layout *l,
 {
 	struct rgb bg = enabled ? (inverse ? c_header_fg : c_button) : c_button_off;
 	struct rgb fg = inverse ? c_banner : c_header_fg;
+	/* labels are made for twelve units; a narrower button (a small screen) smaller text */
+	double px = l->unit * 0.85;
+	int th = l->unit * 5 / 4;
 
+	if (rc->w < l->unit * 12) {
+		px = px * rc->w / (l->unit * 12);
+		th = th * rc->w / (l->unit * 12);
+	}
 	rounded(r, rc, l->unit / 3.0);
 	cairo_set_source_rgb(r->cr, bg.r, bg.g, bg.b);
 	cairo_fill(r->cr);
-	text(r, label, rc->x, rc->y + (rc->h - l->unit * 5 / 4) / 2, rc->w, l->unit * 0.85,
-	     TEXT_BOLD | TEXT_CENTER, fg);
+	text(r, label, rc->x, rc->y + (rc->h - th) / 2, rc->w, px, TEXT_BOLD | TEXT_CENTER, fg);
 }
 
 static void format_hhmm(time_t t, int tz_min, char *out, size_t size)
@@ -772,6 +778,7 @@ static void draw_remote(struct shell_render *r, const struct shell_state *st,
 	}
 	button(r, l, &l->button_new_ticket, "New ticket (N)", st->phase != SHELL_REMOTE_STARTING,
 	       false);
+	button(r, l, &l->button_handoff, "Save to USB stick (S)", live && st->have_info, false);
 	button(r, l, &l->button_view_only,
 	       st->view_only ? "View only: on (F11)" : "View only: off (F11)", attached, false);
 	button(r, l, &l->button_end_session, "End session (F12)", live, false);

@@ -23,7 +23,11 @@ void shell_state_init(struct shell_state *st, const struct shell_tool *tools, si
 {
 	memset(st, 0, sizeof(*st));
 	st->tools = tools;
-	st->n_tools = n_tools;
+	st->n_all_tools = n_tools;
+	st->n_tools = 0;
+	while (st->n_tools < n_tools && !(tools[st->n_tools].flags & SHELL_TOOL_UNLISTED)) {
+		st->n_tools++;
+	}
 	st->focus = SHELL_FOCUS_LIST;
 	st->view = SHELL_VIEW_PANE;
 	st->phase = SHELL_REMOTE_OFF;
@@ -316,27 +320,12 @@ static void do_view_only(struct shell_state *st, enum shell_source src, struct s
 	push_command(out, SHELL_COMMAND_VIEW_ONLY, !st->view_only);
 }
 
-/* Opening a tool from the list: a pane, or the Remote Connection panel. */
-static void open_tool(struct shell_state *st, size_t tool, enum shell_source src,
-		      struct shell_actions *out)
+/* A program in a pane: the one already running for a single tool, else a new pane. */
+static void open_program(struct shell_state *st, size_t tool, struct shell_actions *out)
 {
 	const struct shell_tool *t = &st->tools[tool];
 
-	st->selected = tool;
-	st->damage |= SHELL_DAMAGE_LIST;
 	st->focus = SHELL_FOCUS_MAIN;
-	if (t->kind == SHELL_TOOL_REMOTE) {
-		show_remote(st);
-		/* Only the person at the machine starts Remote Connection or asks for a ticket. */
-		if (src == SHELL_SOURCE_LOCAL) {
-			if (st->phase == SHELL_REMOTE_OFF || st->phase == SHELL_REMOTE_FAILED) {
-				remote_start(st, out);
-			} else if (st->phase == SHELL_REMOTE_ENDED) {
-				push_command(out, SHELL_COMMAND_NEW_TICKET, false);
-			}
-		}
-		return;
-	}
 	if (t->flags & SHELL_TOOL_SINGLE) {
 		for (size_t i = 0; i < st->n_panes; i++) {
 			if (st->panes[i].tool == tool && !st->panes[i].exited) {
@@ -357,6 +346,46 @@ static void open_tool(struct shell_state *st, size_t tool, enum shell_source src
 		return;
 	}
 	push_action(out, (struct shell_action){ .kind = SHELL_ACTION_OPEN_PANE, .tool = tool });
+}
+
+/* Opening a tool from the list: a pane, or the Remote Connection panel. */
+static void open_tool(struct shell_state *st, size_t tool, enum shell_source src,
+		      struct shell_actions *out)
+{
+	st->selected = tool;
+	st->damage |= SHELL_DAMAGE_LIST;
+	st->focus = SHELL_FOCUS_MAIN;
+	if (st->tools[tool].kind == SHELL_TOOL_REMOTE) {
+		show_remote(st);
+		/* Only the person at the machine starts Remote Connection or asks for a ticket. */
+		if (src == SHELL_SOURCE_LOCAL) {
+			if (st->phase == SHELL_REMOTE_OFF || st->phase == SHELL_REMOTE_FAILED) {
+				remote_start(st, out);
+			} else if (st->phase == SHELL_REMOTE_ENDED) {
+				push_command(out, SHELL_COMMAND_NEW_TICKET, false);
+			}
+		}
+		return;
+	}
+	open_program(st, tool, out);
+}
+
+/* Save to USB stick: the hand-off program (tools "handoff") in a pane, from either keyboard.
+ * It copies the files of the running server, so there must be a ticket to save. */
+static void do_handoff(struct shell_state *st, struct shell_actions *out)
+{
+	int tool = shell_tools_find(st->tools, st->n_all_tools, "handoff");
+
+	if (tool < 0) {
+		return;
+	}
+	if ((st->phase != SHELL_REMOTE_WAITING && st->phase != SHELL_REMOTE_IN_USE) ||
+	    !st->have_info) {
+		shell_state_set_notice(st, "No ticket to save yet: press N for one first.");
+		return;
+	}
+	shell_state_set_notice(st, "");
+	open_program(st, (size_t)tool, out);
 }
 
 static void cycle_view(struct shell_state *st, int dir)
@@ -388,7 +417,13 @@ static void close_exited_pane(struct shell_state *st)
 	const struct shell_pane *p = shell_state_active_pane(st);
 
 	if (p && p->exited) {
+		/* a program the panel opened gives the view back to the panel */
+		bool to_panel = (st->tools[p->tool].flags & SHELL_TOOL_UNLISTED) && st->remote_tab;
+
 		shell_state_pane_removed(st, p->id);
+		if (to_panel) {
+			show_remote(st);
+		}
 		if (st->n_panes == 0 && !st->remote_tab) {
 			st->focus = SHELL_FOCUS_LIST;
 		}
@@ -484,6 +519,12 @@ void shell_state_key(struct shell_state *st, const struct shell_key *key, struct
 				st->damage |= SHELL_DAMAGE_MAIN;
 			}
 			return;
+		case 's':
+		case 'S':
+			if (plain) {
+				do_handoff(st, out);
+			}
+			return;
 		default:
 			return;
 		}
@@ -545,6 +586,9 @@ void shell_state_click(struct shell_state *st, struct shell_target target, enum 
 		return;
 	case SHELL_TARGET_BUTTON_END_SESSION:
 		do_end_session(st, source, out);
+		return;
+	case SHELL_TARGET_BUTTON_HANDOFF:
+		do_handoff(st, out);
 		return;
 	}
 }

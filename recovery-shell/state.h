@@ -7,7 +7,9 @@
  * devices, no sockets, no clock of its own, so unit tests drive it with synthetic events.
  *
  * Local versus remote: every input carries its source. Ending the session, view-only, starting
- * Remote Connection and new tickets are honoured only from SHELL_SOURCE_LOCAL.
+ * Remote Connection and new tickets are honoured only from SHELL_SOURCE_LOCAL. Saving the
+ * connection info to a USB stick is honoured from both: it hands out nothing a connected
+ * helpdesk does not hold already, and the helpdesk's Shell pane can run lifeline-handoff anyway.
  */
 
 #include <stdbool.h>
@@ -85,6 +87,7 @@ enum shell_target_kind {
 	SHELL_TARGET_BUTTON_NEW_TICKET,
 	SHELL_TARGET_BUTTON_VIEW_ONLY,
 	SHELL_TARGET_BUTTON_END_SESSION,
+	SHELL_TARGET_BUTTON_HANDOFF,
 };
 
 struct shell_target {
@@ -140,7 +143,9 @@ struct shell_remote_log_entry {
 
 struct shell_state {
 	const struct shell_tool *tools;
+	/* The list shows tools[0..n_tools); tools[n_tools..n_all_tools) are SHELL_TOOL_UNLISTED. */
 	size_t n_tools;
+	size_t n_all_tools;
 	size_t selected;
 	enum shell_focus focus;
 	enum shell_view view;
@@ -189,6 +194,7 @@ struct shell_state {
 	unsigned damage;
 };
 
+/* tools[0..n_tools): the listed tools, then any flagged SHELL_TOOL_UNLISTED. */
 void shell_state_init(struct shell_state *st, const struct shell_tool *tools, size_t n_tools);
 void shell_state_fini(struct shell_state *st);
 

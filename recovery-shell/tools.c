@@ -38,6 +38,9 @@ static const struct shell_tool builtin_tools[] = {
 	  SHELL_TOOL_SINGLE | SHELL_TOOL_SETS_KEYMAP },
 	{ "power", "Restart or power off", "Leave the recovery system", SHELL_TOOL_PROGRAM,
 	  SHELL_TOOL_SINGLE },
+	/* The Remote Connection panel's "Save to USB stick (S)": lifeline-handoff asks which. */
+	{ "handoff", "Save to USB stick", "The connection info for the helpdesk",
+	  SHELL_TOOL_PROGRAM, SHELL_TOOL_SINGLE | SHELL_TOOL_UNLISTED },
 };
 
 const struct shell_tool *shell_tools_builtin(size_t *ret_count)

@@ -3,7 +3,8 @@
 /*
  * The tool list. Adding a tool is one entry in tools.c and one program in recovery-shell/tools/
  * (installed to LIBEXECDIR/lifeline/tools). Every tool other than Remote Connection runs as an
- * ordinary program in a terminal pane.
+ * ordinary program in a terminal pane. A few programs run in a pane the same way but are opened
+ * by a button of the Remote Connection panel instead of the list (SHELL_TOOL_UNLISTED).
  */
 
 #include <stdbool.h>
@@ -25,6 +26,9 @@ enum shell_tool_flags {
 	SHELL_TOOL_SETS_KEYMAP = 1 << 2,
 	/* Opened at start-up. */
 	SHELL_TOOL_AT_START = 1 << 3,
+	/* Not in the list (it is full at 1080p): a button of the Remote Connection panel opens
+	 * it. Unlisted entries come after all the listed ones. */
+	SHELL_TOOL_UNLISTED = 1 << 4,
 };
 
 struct shell_tool {
@@ -38,7 +42,7 @@ struct shell_tool {
 	unsigned flags;
 };
 
-/* The built-in table, in the order the list shows it. */
+/* The built-in table, in the order the list shows it, the unlisted entries last. */
 const struct shell_tool *shell_tools_builtin(size_t *ret_count);
 
 /* Index of the tool called `id` in `tools`, or -ENOENT. */

@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"filesystem): lifeline-connection.rdp (mstsc, Remmina; no password in it),\n"
 		"lifeline-connection.json and lifeline-connection.txt (the xfreerdp command line;\n"
 		"both hold the ticket). Mounts DEVICE, writes, syncs and unmounts it.\n"
-		"Without DEVICE on a terminal it lists the FAT filesystems and asks which.\n"
+		"Without DEVICE on a terminal it lists the FAT filesystems and asks which (with\n"
+		"none yet, it waits for one to be plugged in).\n"
 		"\n"
 		"  --list             list the FAT filesystems and exit\n"
 		"  --state-dir=DIR    the server's state directory (default /run/lifeline)\n"
@@ -246,16 +247,23 @@ out:
 	return r;
 }
 
-/* The small dialog: the candidates, numbered; the answer picks one. NULL when none/cancel. */
-static const char *ask(struct candidate *c, size_t n)
+/* The small dialog: the candidates, numbered; the answer picks one. With none, it waits for
+ * the person to plug one in (the console's button is pressed before the stick is found).
+ * NULL on cancel. */
+static const char *ask(struct candidate *c)
 {
 	char line[32];
 	unsigned long k;
 	char *end;
+	size_t n;
 
-	if (n == 0) {
-		printf("No USB stick with a FAT filesystem found. Plug one in and try again.\n");
-		return NULL;
+	while ((n = find_candidates(c, MAX_DEVS)) == 0) {
+		printf("No USB stick with a FAT filesystem found.\n"
+		       "Plug one in, wait a moment and press Enter (q and Enter cancels): ");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin) || line[0] == 'q' || line[0] == 'Q') {
+			return NULL;
+		}
 	}
 	printf("Write the connection info to which USB stick?\n");
 	for (size_t i = 0; i < n; i++) {
@@ -313,21 +321,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dev = optind < argc ? argv[optind] : NULL;
-	if (list || !dev) {
+	if (list) {
 		n = find_candidates(cands, MAX_DEVS);
-		if (list) {
-			for (size_t i = 0; i < n; i++) {
-				printf("%s\t%llu MiB\t%s\n", cands[i].dev, cands[i].mib,
-				       cands[i].label);
-			}
-			return 0;
+		for (size_t i = 0; i < n; i++) {
+			printf("%s\t%llu MiB\t%s\n", cands[i].dev, cands[i].mib, cands[i].label);
 		}
+		return 0;
+	}
+	if (!dev) {
 		if (!isatty(STDIN_FILENO)) {
 			fprintf(stderr, "lifeline-handoff: name the device (see --list)\n");
 			return 2;
 		}
-		dev = ask(cands, n);
+		dev = ask(cands);
 		if (!dev) {
+			printf("Nothing written.\n");
 			return 2;
 		}
 	}

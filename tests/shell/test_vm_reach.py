@@ -5,9 +5,10 @@ boot-options-usb: qemu boots with server options on the kernel command line (no
 lifeline.remote=auto) and a FAT USB stick (a second virtual disk). The person opens Remote
 Connection with the local key (qemu send-key); the port lies in lifeline.port-range, the server
 runs in lifeline.security=tls, and the real xfreerdp that connects finds the session view-only
-(lifeline.view-only=yes): the boot options reached the server the console started. Then
-lifeline-handoff writes the connection info to the stick; the host reads the files back with
-mtools (no mount) and finds the guest's connection.json and the .rdp for its port.
+(lifeline.view-only=yes): the boot options reached the server the console started. Then the
+person presses S on the panel (Save to USB stick): lifeline-handoff opens in a pane, lists the
+stick, and the person types its number and Enter; the host reads the files back with mtools
+(no mount) and finds the guest's connection.json and the .rdp for its port.
 
 Usage: test_vm_reach.py SCENARIO  (exit 0 pass, 1 fail, 77 skip)
 """
@@ -28,12 +29,12 @@ BOOT_OPTIONS = 'lifeline.port-range=50310-50319 lifeline.security=tls lifeline.v
 
 
 class ReachRun(Run):
-    def boot_with_stick(self, append, stick):
+    def boot_reach(self, append, disks=()):
         kernel, initrd = shellvm.find_media(test_vm_shell.ROOT)
         if not shutil.which('qemu-system-x86_64'):
             raise shellvm.Skip('qemu-system-x86_64 is not installed')
         self.guest = shellvm.Guest(kernel, initrd, append=append, log=self.log,
-                                   disks=[(stick, 'handoff')])
+                                   disks=disks)
         m = self.guest.wait_serial(r'lifeline-shell: on screen \((\w+) (\d+)x(\d+)\)',
                                    test_vm_shell.BOOT_TIMEOUT)
         self.log('shell on screen: %s' % m.group(0))
@@ -50,7 +51,7 @@ def scenario_boot_options_usb(r):
         f.truncate(32 << 20)
     subprocess.run(['mkfs.vfat', '-n', 'HELPDESK', stick], check=True, capture_output=True,
                    timeout=30)
-    r.boot_with_stick(BOOT_OPTIONS, stick)
+    r.boot_reach(BOOT_OPTIONS, disks=[(stick, 'handoff')])
     r.open_remote_locally()
     check(50310 <= r.port <= 50319, 'port %d is outside lifeline.port-range' % r.port)
     info = json.loads(r.guest.shell('cat /run/lifeline/connection.json'))
@@ -66,12 +67,29 @@ def scenario_boot_options_usb(r):
     r.log('boot options reached the server started by the key: port %d, tls, view-only'
           % r.port)
 
-    out = r.guest.shell('lifeline-handoff --list; '
-                        'lifeline-handoff /dev/disk/by-id/virtio-handoff; echo "rc=$?"',
-                        timeout=120)
-    r.log('lifeline-handoff: %s' % out.strip().replace('\n', ' | '))
-    check('rc=0' in out, 'lifeline-handoff failed: %s' % out)
-    check('HELPDESK' in out, 'the stick is not listed: %s' % out)
+    # the stick is the only FAT filesystem: number 1 in the dialog
+    listed = r.guest.shell('lifeline-handoff --list').strip().splitlines()
+    r.log('lifeline-handoff --list: %s' % ' | '.join(listed))
+    check(len(listed) == 1 and 'HELPDESK' in listed[0], 'not the stick alone: %r' % listed)
+    stick_dev = r.guest.shell('readlink -f /dev/disk/by-id/virtio-handoff').strip()
+    check(listed[0].split('\t')[0] == stick_dev, 'the listed device is not the stick (%s): %r'
+          % (stick_dev, listed))
+
+    # the person presses S on the panel, then the stick's number and Enter in the pane
+    mark = r.guest.mark()
+    r.guest.send_key('s')
+    r.guest.wait_serial(r'lifeline-shell: pane handoff\n', 60, after=mark)
+    r.guest.wait_screen(lambda img: img.count((0, 0, 0), (r.w // 3, r.h_px // 8, r.w,
+                                                          r.h_px // 2), tol=8) > 10000,
+                        60, 'no terminal pane on the guest screen after S')
+    r.guest.send_key('1')
+    r.guest.send_key('ret')
+    m = r.guest.wait_serial(r'lifeline-shell: pane handoff exited (-?\d+)', 120, after=mark)
+    img = r.guest.screendump()
+    r.log('the pane after lifeline-handoff: %s' % img.path)
+    check(m.group(1) == '0', 'lifeline-handoff in the pane exited %s (screen: %s)'
+          % (m.group(1), img.path))
+    r.log('S on the panel wrote the stick (lifeline-handoff in a pane, exit 0)')
     mounts = r.guest.shell('cat /proc/mounts')
     check('lifeline-handoff' not in mounts, 'the stick is still mounted: %s' % mounts)
 

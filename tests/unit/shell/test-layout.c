@@ -116,6 +116,8 @@ START_TEST(hit_tools_tabs_buttons)
 	ck_assert_int_eq(shell_layout_hit(&l, &st, x, y).kind, SHELL_TARGET_BUTTON_VIEW_ONLY);
 	centre(&l.button_new_ticket, &x, &y);
 	ck_assert_int_eq(shell_layout_hit(&l, &st, x, y).kind, SHELL_TARGET_BUTTON_NEW_TICKET);
+	centre(&l.button_handoff, &x, &y);
+	ck_assert_int_eq(shell_layout_hit(&l, &st, x, y).kind, SHELL_TARGET_BUTTON_HANDOFF);
 	/* the header is nothing */
 	ck_assert_int_eq(shell_layout_hit(&l, &st, 5, 5).kind, SHELL_TARGET_NONE);
 	/* banner End button */
@@ -124,6 +126,39 @@ START_TEST(hit_tools_tabs_buttons)
 	centre(&l.button_banner_end, &x, &y);
 	ck_assert_int_eq(shell_layout_hit(&l, &st, x, y).kind, SHELL_TARGET_BUTTON_END_SESSION);
 	ck_assert_int_eq(shell_layout_hit(&l, &st, 10, l.banner.y + 5).kind, SHELL_TARGET_NONE);
+}
+END_TEST
+
+/* The panel's four buttons sit in one row inside the panel, apart, on every screen; twelve
+ * units wide where that fits (1080p), never less than eight (their labels shrink with them). */
+START_TEST(panel_buttons_fit)
+{
+	static const int sizes[][2] = {
+		{ 1024, 768 }, { 800, 600 }, { 1280, 800 }, { 1920, 1080 }, { 3840, 2160 }
+	};
+	struct shell_state st;
+	struct shell_layout l;
+
+	test_state_init(&st);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		const struct shell_rect *b[] = { &l.button_new_ticket, &l.button_handoff,
+						 &l.button_view_only, &l.button_end_session };
+
+		shell_layout_compute(&l, sizes[s][0], sizes[s][1], &st);
+		for (size_t i = 0; i < 4; i++) {
+			ck_assert_int_eq(b[i]->y, b[0]->y);
+			ck_assert_int_eq(b[i]->w, b[0]->w);
+			ck_assert_int_ge(b[i]->w * 10, l.unit * 80);
+			ck_assert_int_le(b[i]->x + b[i]->w, l.content.x + l.content.w - l.unit);
+			if (i) {
+				ck_assert_int_gt(b[i]->x, b[i - 1]->x + b[i - 1]->w);
+			}
+		}
+		ck_assert_int_ge(b[0]->x, l.content.x + l.unit);
+		if (sizes[s][0] == 1920) {
+			ck_assert_int_eq(b[0]->w, l.unit * 12);
+		}
+	}
 }
 END_TEST
 
@@ -152,6 +187,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, regions_tile_the_screen);
 	tcase_add_test(tc, tool_rows_fit_and_stay);
 	tcase_add_test(tc, hit_tools_tabs_buttons);
+	tcase_add_test(tc, panel_buttons_fit);
 	tcase_add_test(tc, many_tabs_fit);
 	suite_add_tcase(s, tc);
 	return s;

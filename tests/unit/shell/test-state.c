@@ -77,14 +77,16 @@ static void in_session(struct shell_state *st)
 
 START_TEST(tool_list_has_the_issue_tools)
 {
-	static const char *ids[] = { "remote",   "shell",      "network", "sysinfo",  "locksmith",
-				     "fsck",     "bootrepair", "fstab",   "services", "logs",
-				     "packages", "restore",    "files",   "disks",    "systems",
-				     "keyboard", "power" };
+	static const char *ids[] = { "remote", "shell", "network", "sysinfo", "locksmith", "fsck",
+				     "bootrepair", "fstab", "services", "logs", "packages",
+				     "restore", "files", "disks", "systems", "keyboard", "power",
+				     /* not listed: the Remote Connection panel's button */
+				     "handoff" };
 	const char *dir = getenv("SHELL_TOOLS_DIR");
 	char path[1024];
 	size_t n;
 	const struct shell_tool *t = shell_tools_builtin(&n);
+	struct shell_state st;
 
 	ck_assert_uint_eq(n, sizeof(ids) / sizeof(ids[0]));
 	ck_assert_ptr_nonnull(dir);
@@ -94,7 +96,12 @@ START_TEST(tool_list_has_the_issue_tools)
 		/* each program is there, named after its id (recovery-shell/tools/) */
 		snprintf(path, sizeof(path), "%s/%s", dir, t[i].id);
 		ck_assert_msg(i == 0 || access(path, X_OK) == 0, "no program %s", path);
+		ck_assert_int_eq(!!(t[i].flags & SHELL_TOOL_UNLISTED), i == n - 1);
 	}
+	/* the list stays as it was: 17 rows, the unlisted entry after them */
+	test_state_init(&st);
+	ck_assert_uint_eq(st.n_tools, n - 1);
+	ck_assert_uint_eq(st.n_all_tools, n);
 	ck_assert(t[test_tool("shell")].flags & SHELL_TOOL_RESPAWN);
 	ck_assert(t[test_tool("keyboard")].flags & SHELL_TOOL_SETS_KEYMAP);
 	ck_assert_int_lt(test_tool("nonesuch"), 0);
@@ -420,6 +427,78 @@ START_TEST(view_only_local_only)
 }
 END_TEST
 
+/* S (or the button) on the panel: lifeline-handoff in a pane, from either keyboard. */
+START_TEST(handoff_opens_a_pane)
+{
+	struct shell_state st;
+	struct shell_actions acts;
+	size_t handoff = (size_t)test_tool("handoff");
+
+	/* no ticket yet: nothing to save, and the panel says so */
+	started(&st);
+	acts = click(&st, SHELL_TARGET_BUTTON_HANDOFF, 0, SHELL_SOURCE_LOCAL);
+	ck_assert_uint_eq(acts.n, 0);
+	ck_assert_ptr_nonnull(strstr(st.notice, "No ticket"));
+
+	waiting(&st);
+	ck_assert_int_eq(st.view, SHELL_VIEW_REMOTE);
+	ck_assert_int_eq(st.focus, SHELL_FOCUS_MAIN);
+	/* with Ctrl it is no command; in the list it is no command either */
+	acts = (struct shell_actions){ 0 };
+	shell_state_key(&st,
+			&(struct shell_key){ .keysym = 's',
+					     .mods = SHELL_MOD_CTRL,
+					     .source = SHELL_SOURCE_LOCAL },
+			&acts);
+	ck_assert_uint_eq(acts.n, 0);
+	acts = press(&st, 's', SHELL_SOURCE_LOCAL);
+	ck_assert_uint_eq(acts.n, 1);
+	ck_assert_int_eq(acts.a[0].kind, SHELL_ACTION_OPEN_PANE);
+	ck_assert_uint_eq(acts.a[0].tool, handoff);
+	ck_assert_int_eq(shell_state_pane_added(&st, 2, handoff), 0);
+	ck_assert_ptr_eq(shell_state_active_pane(&st), &st.panes[1]);
+	/* the list's selection stays on Remote Connection (the pane is no list entry) */
+	ck_assert_uint_eq(st.selected, (size_t)test_tool("remote"));
+	/* its keys go to the program (the stick's number) */
+	acts = press(&st, '1', SHELL_SOURCE_LOCAL);
+	ck_assert_uint_eq(acts.n, 1);
+	ck_assert_int_eq(acts.a[0].kind, SHELL_ACTION_PANE_KEY);
+	ck_assert_uint_eq(acts.a[0].pane_id, 2);
+
+	/* the helpdesk's S and click open it too: the running pane comes to the front */
+	click(&st, SHELL_TARGET_TAB, -1, SHELL_SOURCE_REMOTE);
+	ck_assert_int_eq(st.view, SHELL_VIEW_REMOTE);
+	acts = press(&st, 'S', SHELL_SOURCE_REMOTE);
+	ck_assert_uint_eq(acts.n, 0);
+	ck_assert_ptr_eq(shell_state_active_pane(&st), &st.panes[1]);
+	click(&st, SHELL_TARGET_TAB, -1, SHELL_SOURCE_REMOTE);
+	acts = click(&st, SHELL_TARGET_BUTTON_HANDOFF, 0, SHELL_SOURCE_REMOTE);
+	ck_assert_uint_eq(acts.n, 0);
+	ck_assert_ptr_eq(shell_state_active_pane(&st), &st.panes[1]);
+	ck_assert_str_eq(st.notice, "");
+
+	/* it finished; Enter closes the pane and the panel is back */
+	acts = (struct shell_actions){ 0 };
+	shell_state_pane_exited(&st, 2, 0, &acts);
+	ck_assert_uint_eq(acts.n, 0);
+	press(&st, SHELL_KEY_RETURN, SHELL_SOURCE_LOCAL);
+	ck_assert_uint_eq(st.n_panes, 1);
+	ck_assert_int_eq(st.view, SHELL_VIEW_REMOTE);
+
+	/* again from the helpdesk, in a session: a new pane */
+	control(&st, "{\"event\":\"connected\",\"peer\":\"10.0.2.2\",\"user\":\"helpdesk\","
+		     "\"view_only\":false}");
+	acts = click(&st, SHELL_TARGET_BUTTON_HANDOFF, 0, SHELL_SOURCE_REMOTE);
+	ck_assert_uint_eq(acts.n, 1);
+	ck_assert_uint_eq(acts.a[0].tool, handoff);
+
+	/* after the session ended the old ticket is gone: nothing to save */
+	control(&st, "{\"event\":\"ended\"}");
+	acts = press(&st, 's', SHELL_SOURCE_LOCAL);
+	ck_assert_uint_eq(acts.n, 0);
+}
+END_TEST
+
 START_TEST(attach_mid_session)
 {
 	struct shell_state st;
@@ -484,6 +563,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, session_banner_and_local_end);
 	tcase_add_test(tc, end_key_works_from_a_pane);
 	tcase_add_test(tc, view_only_local_only);
+	tcase_add_test(tc, handoff_opens_a_pane);
 	tcase_add_test(tc, attach_mid_session);
 	tcase_add_test(tc, lost_server);
 	tcase_add_test(tc, clock_damages_header_once_a_minute);

@@ -135,17 +135,39 @@ int reverse_config_check(const struct reverse_config *cfg, char *err, size_t err
 	return 0;
 }
 
+/* The server blocks SIGTERM, SIGINT and SIGHUP for its sigwait and ignores SIGPIPE; a child
+ * inherits both through exec. ssh must start with an empty mask and default actions, or
+ * reverse_stop's SIGTERM is never delivered and the tunnel outlives the server. */
+static void child_signals(posix_spawnattr_t *attr)
+{
+	sigset_t none, defaults;
+
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGHUP);
+	sigaddset(&defaults, SIGPIPE);
+	posix_spawnattr_init(attr);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &defaults);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
 /* Runs argv and waits (ssh-keygen). 0 when it exits 0. */
 static int run_wait(char *const argv[])
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	pid_t pid;
 	int st, r;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	child_signals(&attr);
+	r = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r < 0) {
 		return r;
@@ -221,6 +243,7 @@ static bool run_ssh(struct reverse *r, char *reason, size_t rlen)
 		NULL,
 	};
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	char buf[4096], last[256] = "";
 	size_t len = 0;
 	int pipefd[2], st, e;
@@ -234,7 +257,9 @@ static bool run_ssh(struct reverse *r, char *reason, size_t rlen)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	e = posix_spawn(&r->pid, r->ssh, &fa, NULL, argv, environ);
+	child_signals(&attr);
+	e = posix_spawn(&r->pid, r->ssh, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (e) {

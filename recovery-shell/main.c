@@ -132,6 +132,8 @@ struct app {
 	long long start_deadline;
 	bool attach_retry;
 	enum shell_remote_phase announced_phase;
+	/* The tunnel through the bastion as last announced (state, port, reason, machine key). */
+	struct shell_reverse_info announced_reverse;
 	unsigned debug_stall_ms;
 	bool keymap_given; /* by --keymap or lifeline.keymap: no question at start */
 	bool remote_auto;  /* lifeline.remote=auto: the ticket goes in front once attached */
@@ -455,6 +457,25 @@ static void announce_remote(struct app *a)
 	}
 }
 
+/* The tunnel through the helpdesk's bastion, as the panel shows it, when it changes: where the
+ * helpdesk connects (up), or why not and the machine key to authorise there. */
+static void announce_reverse(struct app *a)
+{
+	const struct shell_reverse_info *rv = &a->st.reverse, *was = &a->announced_reverse;
+
+	if (!rv->state[0] || (strcmp(rv->state, was->state) == 0 && rv->port == was->port &&
+			      strcmp(rv->reason, was->reason) == 0 &&
+			      strcmp(rv->machine_key, was->machine_key) == 0)) {
+		return;
+	}
+	announce(a, "reverse state=%s bastion=%s port=%u retry=%u reason=%s", rv->state,
+		 rv->bastion, rv->port, rv->retry_s, rv->reason);
+	if (rv->machine_key[0] && strcmp(rv->machine_key, was->machine_key) != 0) {
+		announce(a, "reverse machine-key=%s", rv->machine_key);
+	}
+	a->announced_reverse = *rv;
+}
+
 static void remote_event(void *data, struct shell_control_event *ev)
 {
 	struct app *a = data;
@@ -502,6 +523,7 @@ static void remote_event(void *data, struct shell_control_event *ev)
 			 a->st.announce_retry_s, a->st.announce_reason);
 	}
 	announce_remote(a);
+	announce_reverse(a);
 	/* Remote Connection at boot: whoever is at the screen must see the ticket first. */
 	if (a->remote_auto &&
 	    (a->st.phase == SHELL_REMOTE_WAITING || a->st.phase == SHELL_REMOTE_IN_USE)) {

@@ -49,6 +49,7 @@ class Env:
         self.procs = []
         self.server_pids = set()
         self.logs = []
+        self.on_cleanup = None
 
     def start_shell(self, *extra, name='shell'):
         err = os.path.join(self.dir, '%s-%d.err' % (name, len(self.procs)))
@@ -119,6 +120,8 @@ class Env:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        if self.on_cleanup:
+            self.on_cleanup()
         if failed:
             for path in self.logs + [self.announce, self.server_log]:
                 if os.path.exists(path):
@@ -424,6 +427,76 @@ def scenario_audit_panel(e):
     e.wait_line(r'on screen', after=mark)
 
 
+def scenario_reverse_panel(e):
+    """The tunnel through the helpdesk's bastion reaches the panel (what the VM test
+    shell-vm-reach-reverse follows on the serial line): an sshd started here refuses the machine
+    key the console announces until the test authorises it, then the console announces the
+    bastion-side port, and that port leads to the server."""
+    if not os.path.exists('/usr/sbin/sshd') or os.geteuid() != 0:
+        raise SystemExit(EXIT_SKIP)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                    'integration'))
+    import harness
+    import test_reach
+    h = harness.Harness()
+    e.on_cleanup = h.cleanup
+    bastion = test_reach.Bastion(h)
+    e.start_shell('--open=remote', '--server-arg=--reverse=root@127.0.0.1:%d' % bastion.port,
+                  '--server-arg=--reverse-host-key=' + bastion.public_host_key())
+    m = e.wait_line(r'remote waiting ticket=(\S+) port=(\d+)')
+    port = int(m.group(2))
+    m = e.wait_line(r'reverse state=down bastion=root@127\.0\.0\.1:%d [^\n]*'
+                    r'reason=[^\n]*[Dd]enied' % bastion.port)
+    print(m.group(0))
+    key = e.wait_line(r'reverse machine-key=(ssh-ed25519 \S+ \S+)\n').group(1)
+    rv = status(e).get('reverse') or {}
+    check(rv.get('machine_key') == key, 'the key announced is not the server\'s: %r' % rv)
+    bastion.authorise(key)
+    m = e.wait_line(r'reverse state=up bastion=\S+ port=(\d+) ', timeout=60)
+    print(m.group(0))
+    tunnel = int(m.group(1))
+    check(tunnel != port, 'the bastion port is the server port')
+    # the bastion-side port leads to the RDP server (its X.224 answer to a connection request)
+    s = socket.create_connection(('127.0.0.1', tunnel), timeout=10)
+    s.sendall(bytes.fromhex('030000130ee00000000000010008000b000000'))
+    reply = s.recv(64)
+    s.close()
+    check(reply[:1] == b'\x03' and len(reply) >= 11 and reply[5] == 0xd0,
+          'no RDP server behind the bastion port: %r' % reply)
+
+    # the server stops on SIGTERM and its ssh goes with it: the tunnel never outlives it
+    def gone(pid):
+        try:
+            with open('/proc/%d/stat' % pid) as f:
+                return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+        except FileNotFoundError:
+            return True
+
+    def wait_gone(pid, what):
+        deadline = time.monotonic() + 10
+        while not gone(pid):
+            check(time.monotonic() < deadline, '%s (pid %d) still runs 10 s after the '
+                  'server was told to stop' % (what, pid))
+            time.sleep(0.05)
+
+    ssh = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b'ssh') and any(e.state.encode() in a for a in argv):
+            ssh.append(int(pid))
+    check(len(ssh) == 1, 'not one ssh for this server: %r' % ssh)
+    e.note_server_pid()
+    server = next(iter(e.server_pids))
+    os.kill(server, signal.SIGTERM)
+    wait_gone(server, 'lifeline-server')
+    wait_gone(ssh[0], 'its ssh')
+    bastion.stop()
+
+
 SCENARIOS = {
     'remote-panel': scenario_remote_panel,
     'restart-attach': scenario_restart_attach,
@@ -431,6 +504,7 @@ SCENARIOS = {
     'bad-options': scenario_bad_options,
     'audit-panel': scenario_audit_panel,
     'boot-options': scenario_boot_options,
+    'reverse-panel': scenario_reverse_panel,
 }
 
 

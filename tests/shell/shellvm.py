@@ -62,11 +62,13 @@ class Guest:
     a NIC for Remote Connection."""
 
     def __init__(self, kernel, initrd, append='', mem=1024, log=print, ask_keymap=False,
-                 disks=()):
+                 disks=(), netdev_extra=()):
         """ask_keymap: boot without lifeline.keymap, so that the shell asks for the layout
         first; otherwise the layout is us and the tool list has the focus at start.
         disks: (path, serial) raw images attached as virtio disks that keep what the guest
-        writes (/dev/disk/by-id/virtio-SERIAL)."""
+        writes (/dev/disk/by-id/virtio-SERIAL).
+        netdev_extra: more options of the restricted user network (vmharness.VM), e.g. a
+        guestfwd to a service the test runs on the host."""
         self.log = log
         self.dir = tempfile.mkdtemp(prefix='llshell-', dir='/tmp')
         self._shots = 0
@@ -75,7 +77,8 @@ class Guest:
             cmdline += 'lifeline.keymap=us '
         cmdline = (cmdline + append).strip()
         self.vm = vmharness.VM('shell', self.dir, memory=mem, display='VGA',
-                               extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'))
+                               extra=('-device', 'qemu-xhci', '-device', 'usb-tablet'),
+                               netdev_extra=netdev_extra)
         for path, serial in disks:
             self.vm.disk(path, snapshot=False, bootindex=None, serial=serial)
         self.vm.kernel(kernel, initrd, cmdline)

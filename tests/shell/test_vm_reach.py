@@ -10,6 +10,16 @@ person presses S on the panel (Save to USB stick): lifeline-handoff opens in a p
 stick, and the person types its number and Enter; the host reads the files back with mtools
 (no mount) and finds the guest's connection.json and the .rdp for its port.
 
+reverse: the guest reaches the helpdesk's bastion and nothing else: qemu's user network is
+restricted, with no forward from the host to the guest at all, and a guestfwd that takes
+10.0.2.100:22 to an sshd the test starts on the host's loopback (its own config and host key,
+AllowTcpForwarding remote, GatewayPorts no; tests/integration/test_reach.py Bastion). Booted with
+lifeline.reverse=root@10.0.2.100:22 and the bastion's host key pinned with
+lifeline.reverse-host-key=, the person opens Remote Connection; the bastion refuses the machine
+key the panel shows until the test authorises that key; then the panel shows the bastion-side
+port, and the real xfreerdp connects to that port on the host's loopback with the ticket and
+shows exactly what qemu's screendump shows.
+
 Usage: test_vm_reach.py SCENARIO  (exit 0 pass, 1 fail, 77 skip)
 """
 
@@ -19,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shellvm  # noqa: E402
@@ -26,19 +37,27 @@ import test_vm_shell  # noqa: E402
 from test_vm_shell import Run, check  # noqa: E402
 
 BOOT_OPTIONS = 'lifeline.port-range=50310-50319 lifeline.security=tls lifeline.view-only=yes'
+BASTION_ADDR = '10.0.2.100'  # in qemu's user network: the guestfwd to the host's sshd
 
 
 class ReachRun(Run):
-    def boot_reach(self, append, disks=()):
+    bastion = None
+
+    def boot_reach(self, append, disks=(), netdev_extra=()):
         kernel, initrd = shellvm.find_media(test_vm_shell.ROOT)
         if not shutil.which('qemu-system-x86_64'):
             raise shellvm.Skip('qemu-system-x86_64 is not installed')
         self.guest = shellvm.Guest(kernel, initrd, append=append, log=self.log,
-                                   disks=disks)
+                                   disks=disks, netdev_extra=netdev_extra)
         m = self.guest.wait_serial(r'lifeline-shell: on screen \((\w+) (\d+)x(\d+)\)',
                                    test_vm_shell.BOOT_TIMEOUT)
         self.log('shell on screen: %s' % m.group(0))
         self.w, self.h_px = int(m.group(2)), int(m.group(3))
+
+    def cleanup(self, failed):
+        if self.bastion:
+            self.bastion.stop()
+        super().cleanup(failed)
 
 
 def scenario_boot_options_usb(r):
@@ -106,7 +125,97 @@ def scenario_boot_options_usb(r):
     r.log('the stick holds the .rdp, the JSON and the command of this session')
 
 
-SCENARIOS = {'boot-options-usb': scenario_boot_options_usb}
+def ppm_image(img):
+    """A shellvm.Image (qemu's screendump) as a harness.Image, to compare with the client."""
+    import harness
+    px = img.px[:img.w * img.h * 3]
+    return harness.Image(img.w, img.h, px[0::3], px[1::3], px[2::3])
+
+
+def differing(a, b):
+    """Pixels that differ between two harness.Images of one size; -1 when the sizes differ."""
+    if (a.w, a.h) != (b.w, b.h):
+        return -1
+    n = 0
+    for y in range(a.h):
+        s = slice(y * a.w, (y + 1) * a.w)
+        rows = [(pa[s], pb[s]) for pa, pb in zip(a.planes, b.planes)]
+        if any(ra != rb for ra, rb in rows):
+            n += sum(1 for x in range(a.w) if any(ra[x] != rb[x] for ra, rb in rows))
+    return n
+
+
+def scenario_reverse(r):
+    import harness
+    import test_reach
+    for tool in ('ssh-keygen', 'socat', 'xfreerdp', 'Xvfb', 'xdotool', 'xwd'):
+        if not shutil.which(tool):
+            raise shellvm.Skip('%s is not installed' % tool)
+    if not os.path.exists('/usr/sbin/sshd'):
+        raise shellvm.Skip('no /usr/sbin/sshd (openssh-server)')
+    if os.geteuid() != 0:
+        raise shellvm.Skip('the bastion\'s sshd needs root here')
+    r.h = harness.Harness()
+    r.bastion = test_reach.Bastion(r.h)
+    host_key = r.bastion.public_host_key().replace(' ', ':')
+    append = ('lifeline.reverse=root@%s:22 lifeline.reverse-host-key=%s'
+              % (BASTION_ADDR, host_key))
+    # restrict=on: the guest reaches only this; the host reaches the guest through nothing
+    fwd = 'guestfwd=tcp:%s:22-cmd:socat STDIO TCP:127.0.0.1:%d' % (BASTION_ADDR,
+                                                                    r.bastion.port)
+    r.boot_reach(append, netdev_extra=(fwd,))
+    mark = r.guest.mark()
+    r.open_remote_locally()
+
+    # refused until authorised: the panel shows the machine key; the test authorises that one
+    m = r.guest.wait_serial(r'lifeline-shell: reverse state=down [^\n]*reason=[^\n]*'
+                            r'[Dd]enied[^\n]*\n', 300, after=mark)
+    r.log('before the key is authorised: %s' % m.group(0).strip())
+    key = r.guest.wait_serial(r'lifeline-shell: reverse machine-key=(ssh-ed25519 \S+)', 60,
+                              after=mark).group(1)
+    t0 = time.monotonic()
+    r.bastion.authorise(key)
+    m = r.guest.wait_serial(r'lifeline-shell: reverse state=up bastion=(\S+) port=(\d+)', 300,
+                            after=mark)
+    port = int(m.group(2))
+    r.log('tunnel up %.0f s after the key was authorised: %s, bastion port %d (the server '
+          'listens on guest port %d)' % (time.monotonic() - t0, m.group(1), port, r.port))
+    check(m.group(1).startswith('root@%s' % BASTION_ADDR), 'another bastion: %s' % m.group(0))
+    usernet = r.guest.vm.hmp('info usernet')
+    check('HOST_FORWARD' not in usernet, 'a forward to the guest exists:\n%s' % usernet)
+
+    # the helpdesk: the bastion-side port on the host's loopback, with the ticket
+    r.d = r.h.xvfb(r.w + 64, r.h_px + 64)
+    r.hp = port
+    mark = r.guest.mark()
+    r.connect_client()
+    m = r.guest.wait_serial(r'remote in-use peer=(\S+)', 30, after=mark)
+    check(m.group(1).startswith('127.0.0.1'), 'the helpdesk did not come through the tunnel: %s'
+          % m.group(0))
+    last = {}
+
+    def same():
+        dump = ppm_image(r.guest.screendump())
+        try:
+            shot = r.client.screenshot()
+        except (harness.Failure, subprocess.TimeoutExpired):
+            return None
+        last['n'] = differing(dump, shot)
+        last['dump'], last['shot'] = dump, shot
+        return dump if last['n'] == 0 else None
+    try:
+        harness.wait_until(same, 120, 'the client to show what the guest shows', interval=0.5)
+    except harness.Failure:
+        if last:
+            last['dump'].save_ppm(os.path.join(r.h.tmp, 'last-screendump.ppm'))
+            last['shot'].save_ppm(os.path.join(r.h.tmp, 'last-client.ppm'))
+        raise shellvm.Failure('the client never showed the guest\'s screen: last %s pixels '
+                              'differ (%s/last-*.ppm)' % (last.get('n'), r.h.tmp))
+    r.log('xfreerdp through the bastion shows exactly the guest\'s screen (%dx%d)'
+          % (r.w, r.h_px))
+
+
+SCENARIOS = {'boot-options-usb': scenario_boot_options_usb, 'reverse': scenario_reverse}
 
 if __name__ == '__main__':
     sys.exit(test_vm_shell.main(SCENARIOS, make_run=ReachRun, prog='test_vm_reach.py'))

@@ -741,11 +741,7 @@ static int disks_ui(struct cli *c)
 	}
 	if (a == 4) {
 		/* the wipe tool's own dialogs: the device, the method, the typed confirmation */
-		char *argv[] = { "wipe", NULL };
-		struct cli w = { .tool = "wipe", .tty = true };
-		optind = 0;
-		r = tool_wipe(&w, 1, argv);
-		cli_free(&w);
+		r = tui_run_tool("wipe", tool_wipe);
 		tui_pause();
 		return r;
 	}

@@ -8,7 +8,6 @@
 #include "tools.h"
 #include "tui.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,11 +47,7 @@ static bool files_menu(int *status)
 	}
 	*status = CLI_OK;
 	if (k > 0) {
-		char *argv[] = { (char *)names[k], NULL };
-		struct cli c = { .tool = names[k], .tty = true };
-		optind = 0;
-		*status = tools[k](&c, 1, argv);
-		cli_free(&c);
+		*status = tui_run_tool(names[k], tools[k]);
 	}
 	return true;
 }

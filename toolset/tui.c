@@ -158,10 +158,16 @@ int tui_menu(void)
 		if (i < 0) {
 			return CLI_OK;
 		}
-		char *argv[] = { (char *)tools[i].name, NULL };
-		struct cli c = { .tool = tools[i].name, .tty = true };
-		optind = 0;
-		tools[i].run(&c, 1, argv);
-		cli_free(&c);
+		tui_run_tool(tools[i].name, tools[i].run);
 	}
+}
+
+int tui_run_tool(const char *name, int (*run)(struct cli *c, int argc, char **argv))
+{
+	char *argv[] = { (char *)name, NULL };
+	struct cli c = { .tool = name, .tty = true };
+	optind = 0;
+	int r = run(&c, 1, argv);
+	cli_free(&c);
+	return r;
 }

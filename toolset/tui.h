@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct cli;
+
 /*
  * The text UI (libnewt, as Debian's installer and nmtui): small dialogs the tools use when they run
  * on a terminal without flags.  The dialogs only collect choices; the work is the same code the
@@ -12,6 +14,9 @@
 
 /* The menu of tools (lifeline without arguments on a terminal); returns an exit status. */
 int tui_menu(void);
+/* Runs tool NAME (RUN) on this terminal as if started without arguments, so that it asks
+ * its own questions (a menu entry that opens another tool); its exit status. */
+int tui_run_tool(const char *name, int (*run)(struct cli *c, int argc, char **argv));
 
 /* Index of the chosen item, or -1 for Cancel/Escape. */
 int tui_choose(const char *title, const char *text, const char *const *items, size_t n);
